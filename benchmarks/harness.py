@@ -1,0 +1,114 @@
+"""A tiny side-by-side timing harness: course_lib vs NumPy vs PyTorch, in one process.
+
+A benchmark module `benchmarks/bench_*.py` defines `CASES = [Case(name, setup), ...]`; `setup()`
+returns a dict of zero-argument callables keyed "course_lib", "numpy" and/or "torch" (a key may be
+missing). Inputs are built in `setup`, so only the operation itself is timed.
+"""
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+IMPLS = ("course_lib", "numpy", "torch")
+TARGET_S = 0.02  # each measurement lasts about this long
+
+
+@dataclass
+class Case:
+    name: str
+    setup: Callable[[], dict[str, Callable[[], object]]]
+
+
+def optional_torch():
+    """The torch module, or None when PyTorch is not installed (its column then shows '—')."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _inner_iterations(fn: Callable[[], object]) -> int:
+    """How many calls make one measurement last about TARGET_S."""
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= TARGET_S / 4:
+            return max(1, round(n * TARGET_S / elapsed))
+        n *= 2
+
+
+def time_case(impls: dict[str, Callable[[], object]], rounds: int = 7) -> dict[str, float]:
+    """Median seconds per call of each implementation, measured round-robin (interleaved)."""
+    names = [k for k in IMPLS if k in impls]
+    if not names:
+        return {}
+    inner = {k: _inner_iterations(impls[k]) for k in names}  # also warms each one up
+    samples: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(rounds):
+        for k in names[r % len(names):] + names[: r % len(names)]:  # rotate who goes first
+            fn, n = impls[k], inner[k]
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[k].append((time.perf_counter() - start) / n)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def load_cases(folder: Path, keyword: str | None = None) -> list[tuple[str, Case]]:
+    """(module name, case) for every case of every bench_*.py whose name contains `keyword`."""
+    found = []
+    for path in sorted(folder.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for case in getattr(module, "CASES", []):
+            label = f"{path.stem}: {case.name}"
+            if keyword is None or keyword.lower() in label.lower():
+                found.append((path.stem, case))
+    return found
+
+
+def format_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_ratio(a: float | None, b: float | None) -> str:
+    return "—" if a is None or b is None else f"{a / b:.2f}"
+
+
+def table(results: list[tuple[str, dict[str, float]]]) -> str:
+    """A markdown table: times per call, and course_lib's time relative to NumPy and PyTorch."""
+    lines = ["| case | course_lib | numpy | torch | course_lib/numpy | course_lib/torch |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, t in results:
+        c, n, p = (t.get(k) for k in IMPLS)
+        lines.append(f"| {name} | {format_time(c)} | {format_time(n)} | {format_time(p)} "
+                     f"| {format_ratio(c, n)} | {format_ratio(c, p)} |")
+    return "\n".join(lines)
+
+
+def run(folder: Path, keyword: str | None = None, rounds: int = 7) -> list[tuple[str, dict[str, float]]]:
+    results = []
+    for module, case in load_cases(folder, keyword):
+        try:
+            impls = case.setup()
+        except ImportError as e:
+            print(f"skipping {module}: {case.name} ({e})", file=sys.stderr)
+            continue
+        print(f"timing {module}: {case.name} ...", file=sys.stderr, flush=True)
+        results.append((case.name, time_case(impls, rounds)))
+    return results
