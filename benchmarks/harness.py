@@ -6,6 +6,7 @@ missing). Inputs are built in `setup`, so only the operation itself is timed.
 """
 from __future__ import annotations
 
+import gc
 import importlib.util
 import statistics
 import sys
@@ -56,6 +57,7 @@ def time_case(impls: dict[str, Callable[[], object]], rounds: int = 7) -> dict[s
     for r in range(rounds):
         for k in names[r % len(names):] + names[: r % len(names)]:  # rotate who goes first
             fn, n = impls[k], inner[k]
+            gc.collect()  # every sample starts from a clean heap; the collector stays on while timing
             start = time.perf_counter()
             for _ in range(n):
                 fn()
