@@ -18,7 +18,7 @@ from .autograd import (Tensor, abs, arange, argmax, argmin, broadcast_to, cat, c
                        softmax, sqrt, stack, sum, tanh, tensor, where, zeros, zeros_like)
 
 # Modules of later notebooks, while the course is being written: imported when they exist.
-for _name in ("device", "cuda", "nn", "optim", "utils", "serialization"):
+for _name in ("gpu", "cuda", "nn", "optim", "utils", "serialization"):
     if _util.find_spec(f"{__name__}.{_name}") is not None:
         globals()[_name] = _importlib.import_module(f"{__name__}.{_name}")
 if "serialization" in globals():

@@ -1,0 +1,554 @@
+"""course_lib.nn (notebook 05): registration, traversal, modes, state dicts, layers, losses, conv/pool, save/load."""
+import math
+import re
+
+import numpy as np
+import pytest
+
+import course_lib as cl
+from course_lib import nn
+from course_lib.nn import functional as F
+from course_lib.nn import init
+from course_lib.serialization import load, save
+
+
+def t64(a, requires_grad=False):
+    return cl.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.act = nn.ReLU()
+        self.scale = nn.Parameter(cl.ones(1))
+        self.block = nn.Sequential(nn.Linear(4, 4), nn.Tanh())
+        self.fc2 = nn.Linear(4, 2)
+        self.note = "not registered"
+
+    def forward(self, x):
+        return self.fc2(self.block(self.act(self.fc1(x)))) * self.scale
+
+
+# -- registration ----------------------------------------------------------------------
+
+def test_registration_by_assignment():
+    net = Net()
+    assert list(net._parameters) == ["scale"]
+    assert list(net._modules) == ["fc1", "act", "block", "fc2"]
+    assert "note" in net.__dict__ and net.note == "not registered"
+    assert isinstance(net.fc1.weight, nn.Parameter) and net.fc1.weight.requires_grad
+    # reassigning a name moves it between registries
+    net.note = nn.Parameter(cl.zeros(2))
+    assert "note" in net._parameters and "note" not in net.__dict__
+    del net.note
+    assert "note" not in net._parameters
+    with pytest.raises(AttributeError, match="'Net' object has no attribute 'note'"):
+        net.note
+
+
+def test_plain_tensor_is_not_a_parameter_and_cannot_replace_one():
+    lin = nn.Linear(2, 2)
+    lin.extra = cl.ones(2, requires_grad=True)
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+    with pytest.raises(TypeError, match="cannot assign 'course_lib.Tensor' as parameter 'weight'"):
+        lin.weight = cl.zeros(2, 2)
+    lin.bias = None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+    assert list(lin.state_dict()) == ["weight"]
+
+
+def test_assign_before_init_errors():
+    class Bad(nn.Module):
+        def __init__(self):
+            self.w = nn.Parameter(cl.zeros(1))
+
+    class BadModule(nn.Module):
+        def __init__(self):
+            self.l = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match=r"cannot assign parameters? before Module.__init__\(\) call"):
+        Bad()
+    with pytest.raises(AttributeError, match=r"cannot assign module before Module.__init__\(\) call"):
+        BadModule()
+
+
+def test_parameter_shares_memory_and_repr():
+    t = cl.zeros(3)
+    p = nn.Parameter(t)
+    p.detach().add_(1)
+    assert t.tolist() == [1.0, 1.0, 1.0]
+    assert repr(p) == "Parameter containing:\ntensor([1., 1., 1.], requires_grad=True)"
+    assert not nn.Parameter(t, requires_grad=False).requires_grad
+    y = (p * 2).sum()
+    assert type(y) is cl.Tensor
+    y.backward()
+    assert p.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+# -- traversal --------------------------------------------------------------------------
+
+def test_traversal_order_and_names():
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == [
+        "scale", "fc1.weight", "fc1.bias", "block.0.weight", "block.0.bias", "fc2.weight", "fc2.bias"]
+    assert [n for n, _ in net.named_modules()] == ["", "fc1", "act", "block", "block.0", "block.1", "fc2"]
+    assert [n for n, _ in net.named_children()] == ["fc1", "act", "block", "fc2"]
+    assert [type(m).__name__ for m in net.modules()] == ["Net", "Linear", "ReLU", "Sequential", "Linear", "Tanh",
+                                                          "Linear"]
+    assert len(list(net.parameters())) == 7
+    assert [n for n, _ in net.named_parameters(recurse=False)] == ["scale"]
+
+
+def test_shared_parameters_and_modules_appear_once():
+    shared = nn.Linear(2, 2)
+    seq = nn.Sequential(shared, nn.ReLU(), shared)
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias"]
+    assert [n for n, _ in seq.named_modules()] == ["", "0", "1"]
+    other = nn.Linear(2, 2)
+    other.weight = shared.weight  # tied weights
+    both = nn.Sequential(shared, other)
+    names = [n for n, _ in both.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.bias"]
+    # state_dict lists a tied tensor under every name, as PyTorch does
+    assert list(both.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def test_plain_list_is_invisible_modulelist_is_not():
+    class ListNet(nn.Module):
+        def __init__(self, holder):
+            super().__init__()
+            self.layers = holder([nn.Linear(2, 2), nn.Linear(2, 2)])
+
+    assert list(ListNet(list).parameters()) == []
+    assert [n for n, _ in ListNet(nn.ModuleList).named_parameters()] == [
+        "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+
+
+# -- modes, grads ----------------------------------------------------------------------
+
+def test_train_eval_propagate():
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(0.5), nn.ReLU()))
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+    net[1].train(False)
+    assert net.training and not net[1].training and not net[1][0].training
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        net.train("yes")
+
+
+def test_zero_grad_sets_none():
+    net = Net()
+    net(cl.randn(5, 3)).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    net(cl.randn(5, 3)).sum().backward()
+    net.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in net.parameters())
+
+
+# -- state dicts -----------------------------------------------------------------------
+
+def test_state_dict_keys_values_and_round_trip():
+    a, b = Net(), Net()
+    sd = a.state_dict()
+    assert list(sd) == ["scale", "fc1.weight", "fc1.bias", "block.0.weight", "block.0.bias", "fc2.weight",
+                        "fc2.bias"]
+    assert all(type(v) is cl.Tensor and not v.requires_grad for v in sd.values())
+    x = cl.randn(4, 3)
+    assert not np.allclose(a(x).detach().numpy(), b(x).detach().numpy())
+    w_before = b.fc1.weight
+    assert repr(b.load_state_dict(sd)) == "<All keys matched successfully>"
+    assert b.fc1.weight is w_before  # copied in place, objects kept
+    np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
+    # the state dict shares memory with the parameters (detached views), like PyTorch's
+    sd["scale"].fill_(3.0)
+    assert a.scale.item() == 3.0
+
+
+def test_load_state_dict_strictness_errors():
+    lin = nn.Linear(3, 2)
+    bad = {"weight": cl.zeros(3, 3), "x": cl.zeros(1)}
+    with pytest.raises(RuntimeError) as e:
+        lin.load_state_dict(bad)
+    msg = str(e.value)
+    assert msg.startswith("Error(s) in loading state_dict for Linear:")
+    assert 'Missing key(s) in state_dict: "bias".' in msg
+    assert 'Unexpected key(s) in state_dict: "x".' in msg
+    assert "size mismatch for weight: copying a param with shape (3, 3) from checkpoint, the shape in current " \
+           "model is (2, 3)." in msg
+    assert msg.index("Missing") < msg.index("Unexpected") < msg.index("size mismatch")
+    keys = lin.load_state_dict({"weight": cl.ones(2, 3), "x": cl.zeros(1)}, strict=False)
+    assert keys.missing_keys == ["bias"] and keys.unexpected_keys == ["x"]
+    assert lin.weight.detach().numpy().tolist() == [[1.0] * 3] * 2
+    with pytest.raises(RuntimeError, match="size mismatch for bias"):
+        lin.load_state_dict({"weight": cl.ones(2, 3), "bias": cl.ones(3)}, strict=False)
+
+
+def test_buffers_are_state_not_parameters():
+    m = nn.Module()
+    m.register_buffer("running", cl.zeros(2))
+    m.register_buffer("scratch", cl.zeros(1), persistent=False)
+    m.w = nn.Parameter(cl.ones(1))
+    assert [n for n, _ in m.named_parameters()] == ["w"]
+    assert [n for n, _ in m.named_buffers()] == ["running", "scratch"]
+    assert list(m.state_dict()) == ["w", "running"]
+    m.double()
+    assert m.running.dtype == cl.float64 and m.w.dtype == cl.float64
+
+
+def test_to_dtype_keeps_parameter_objects():
+    lin = nn.Linear(2, 3)
+    w = lin.weight
+    lin.to(cl.float64)
+    assert lin.weight is w and w.dtype == cl.float64 and isinstance(w, nn.Parameter) and w.requires_grad
+    lin(t64(np.ones((1, 2)))).sum().backward()
+    assert w.grad.dtype == cl.float64
+    lin.float()
+    assert w.dtype == cl.float32 and w.grad.dtype == cl.float32
+    assert lin.to("cpu") is lin and lin.cpu() is lin
+    with pytest.raises(TypeError, match="floating point"):
+        lin.to(cl.int64)
+
+
+def test_repr_matches_pytorch_layout():
+    net = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Sequential(nn.Dropout(0.2), nn.Flatten()), nn.Softmax(dim=1),
+                        nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.Conv2d(1, 2, 3, bias=False), nn.Tanh())
+    assert repr(net) == """Sequential(
+  (0): Linear(in_features=3, out_features=2, bias=True)
+  (1): ReLU()
+  (2): Sequential(
+    (0): Dropout(p=0.2, inplace=False)
+    (1): Flatten(start_dim=1, end_dim=-1)
+  )
+  (3): Softmax(dim=1)
+  (4): Conv2d(1, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
+  (5): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), bias=False)
+  (6): Tanh()
+)"""
+    folded = "ModuleList(\n  (0-1): 2 x ReLU()\n  (2): Tanh()\n)"
+    assert repr(nn.ModuleList([nn.ReLU(), nn.ReLU(), nn.Tanh()])) == folded
+    assert repr(nn.MSELoss()) == "MSELoss()" and repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
+
+
+# -- containers ------------------------------------------------------------------------
+
+def test_sequential_indexing():
+    seq = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 2))
+    assert len(seq) == 3 and isinstance(seq[-1], nn.Linear) and seq[-1] is seq[2]
+    tail = seq[1:]
+    assert isinstance(tail, nn.Sequential) and list(tail._modules) == ["1", "2"] and tail[1] is seq[2]
+    assert [type(m).__name__ for m in seq] == ["Linear", "ReLU", "Linear"]
+    with pytest.raises(IndexError, match="index 5 is out of range"):
+        seq[5]
+    x = cl.randn(4, 1)
+    ref = seq[2](seq[1](seq[0](x)))
+    np.testing.assert_array_equal(seq(x).detach().numpy(), ref.detach().numpy())
+    seq.append(nn.Tanh())
+    assert len(seq) == 4 and list(seq._modules) == ["0", "1", "2", "3"]
+
+
+def test_modulelist_ops():
+    ml = nn.ModuleList([nn.Linear(1, 1)])
+    ml.append(nn.ReLU())
+    ml.extend([nn.Tanh(), nn.Sigmoid()])
+    ml.insert(1, nn.Identity())
+    assert [type(m).__name__ for m in ml] == ["Linear", "Identity", "ReLU", "Tanh", "Sigmoid"]
+    assert len(ml) == 5 and isinstance(ml[-1], nn.Sigmoid) and len(ml[1:3]) == 2
+    with pytest.raises(NotImplementedError, match="forward"):
+        ml(cl.zeros(1))
+
+
+# -- layers: values and gradients (gradcheck in float64) -------------------------------
+
+def test_linear_matches_numpy_and_gradcheck():
+    lin = nn.Linear(3, 2).double()
+    x = t64(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    w, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    np.testing.assert_allclose(lin(x).detach().numpy(), x.detach().numpy() @ w.T + b, rtol=1e-12)
+    assert cl.gradcheck(lambda x, w, b: F.linear(x, w, b), (x, lin.weight, lin.bias))
+    assert nn.Linear(3, 2, bias=False)(cl.ones(1, 3)).shape == (1, 2)
+
+
+def test_linear_init_statistics():
+    cl.manual_seed(0)
+    lin = nn.Linear(400, 300)
+    w, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    bound = 1 / math.sqrt(400)
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound  # U(-a, a) has std a/√3
+    assert abs(w.mean()) < 0.01 * bound
+    assert np.abs(w).max() > 0.99 * bound
+    conv = nn.Conv2d(4, 8, 3)
+    assert np.abs(conv.weight.detach().numpy()).max() <= 1 / math.sqrt(4 * 9)
+
+
+@pytest.mark.parametrize("layer, ref", [
+    (nn.ReLU(), lambda a: np.maximum(a, 0)),
+    (nn.Tanh(), np.tanh),
+    (nn.Sigmoid(), lambda a: 1 / (1 + np.exp(-a))),
+    (nn.Softmax(dim=1), lambda a: np.exp(a) / np.exp(a).sum(1, keepdims=True)),
+    (nn.LogSoftmax(dim=1), lambda a: a - np.log(np.exp(a).sum(1, keepdims=True))),
+    (nn.Flatten(), lambda a: a.reshape(a.shape[0], -1)),
+    (nn.Identity(), lambda a: a),
+])
+def test_activation_layers(layer, ref):
+    a = np.random.default_rng(1).standard_normal((3, 4, 2))
+    x = t64(a, requires_grad=True)
+    np.testing.assert_allclose(layer(x).detach().numpy(), ref(a), rtol=1e-12, atol=1e-14)
+    assert cl.gradcheck(layer, (x,))
+
+
+def test_dropout():
+    cl.manual_seed(0)
+    x = cl.ones(200, 100)
+    d = nn.Dropout(0.3)
+    y = d(x).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    d.eval()
+    assert d(x) is x
+    assert not F.dropout(x, 1.0).numpy().any()
+    with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
+        nn.Dropout(1.5)
+    xg = t64(np.ones((3, 4)), requires_grad=True)
+    cl.manual_seed(1)
+    out = F.dropout(xg, 0.5)
+    out.sum().backward()
+    np.testing.assert_array_equal(xg.grad.numpy(), out.detach().numpy())  # the gradient is the same mask
+
+
+def test_mse_loss():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    x, y = t64(a, requires_grad=True), t64(b)
+    assert math.isclose(nn.MSELoss()(x, y).item(), ((a - b) ** 2).mean(), rel_tol=1e-12)
+    assert math.isclose(nn.MSELoss(reduction="sum")(x, y).item(), ((a - b) ** 2).sum(), rel_tol=1e-12)
+    np.testing.assert_allclose(nn.MSELoss(reduction="none")(x, y).detach().numpy(), (a - b) ** 2)
+    assert cl.gradcheck(lambda x: F.mse_loss(x, y), (x,))
+    with pytest.raises(ValueError, match="not a valid value for reduction"):
+        F.mse_loss(x, y, reduction="avg")
+
+
+def _ce_ref(logits, target):
+    m = logits.max(1, keepdims=True)
+    logp = logits - m - np.log(np.exp(logits - m).sum(1, keepdims=True))
+    return -logp[np.arange(len(target)), target]
+
+
+def test_cross_entropy_values_reductions_and_gradcheck():
+    rng = np.random.default_rng(3)
+    a, tgt = rng.standard_normal((5, 4)), rng.integers(0, 4, 5)
+    x, t = t64(a, requires_grad=True), cl.tensor(tgt)
+    ref = _ce_ref(a, tgt)
+    assert math.isclose(nn.CrossEntropyLoss()(x, t).item(), ref.mean(), rel_tol=1e-12)
+    assert math.isclose(nn.CrossEntropyLoss(reduction="sum")(x, t).item(), ref.sum(), rel_tol=1e-12)
+    np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="none")(x, t).detach().numpy(), ref, rtol=1e-12)
+    assert cl.gradcheck(lambda x: F.cross_entropy(x, t), (x,))
+    # ignore_index drops a sample from the mean
+    t2 = cl.tensor(np.where(np.arange(5) == 2, -100, tgt))
+    keep = np.arange(5) != 2
+    assert math.isclose(F.cross_entropy(x, t2).item(), ref[keep].mean(), rel_tol=1e-12)
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+        F.cross_entropy(x, cl.tensor([0, 1, 7, 0, 0]))
+    with pytest.raises(ValueError, match="batch_size"):
+        F.cross_entropy(x, cl.tensor([0, 1]))
+
+
+def test_cross_entropy_huge_logits_are_finite():
+    logits = cl.tensor([[3000.0, 0.0, -3000.0], [1000.0, 1001.0, 999.0]], requires_grad=True)
+    target = cl.tensor([2, 1])
+    loss = F.cross_entropy(logits, target)
+    ref = _ce_ref(np.array([[3000.0, 0.0, -3000.0], [1000.0, 1001.0, 999.0]]), np.array([2, 1])).mean()
+    assert np.isfinite(loss.item()) and math.isclose(loss.item(), ref, rel_tol=1e-5)
+    loss.backward()
+    assert np.isfinite(logits.grad.numpy()).all()
+
+
+def test_cross_entropy_spatial_and_probability_targets():
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((2, 3, 4))  # (N, C, d)
+    tgt = rng.integers(0, 3, (2, 4))
+    x = t64(a, requires_grad=True)
+    flat = _ce_ref(a.transpose(0, 2, 1).reshape(-1, 3), tgt.reshape(-1)).reshape(2, 4)
+    np.testing.assert_allclose(F.cross_entropy(x, cl.tensor(tgt), reduction="none").detach().numpy(), flat)
+    probs = np.eye(3)[tgt].transpose(0, 2, 1)  # one-hot probabilities give the same loss
+    assert math.isclose(F.cross_entropy(x, t64(probs)).item(), flat.mean(), rel_tol=1e-12)
+
+
+# -- convolution and pooling -----------------------------------------------------------
+
+def conv2d_loop(x, w, b, stride, padding):
+    """The definition, one output element at a time."""
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, h, wd = xp.shape
+    o, _, kh, kw = w.shape
+    oh, ow = (h - kh) // sh + 1, (wd - kw) // sw + 1
+    out = np.zeros((n, o, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out + (0 if b is None else b[None, :, None, None])
+
+
+def maxpool_loop(x, k, s, p):
+    (kh, kw), (sh, sw), (ph, pw) = k, s, p
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    oh, ow = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
+    out = np.empty(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            out[:, :, i, j] = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].max(axis=(2, 3))
+    return out
+
+
+CONV_CASES = [((2, 3, 6, 5), (4, 3, 3, 3), (1, 1), (0, 0)),
+              ((1, 2, 7, 7), (3, 2, 3, 2), (2, 1), (1, 0)),
+              ((3, 1, 8, 8), (2, 1, 3, 3), (1, 1), (1, 1)),
+              ((1, 1, 5, 5), (1, 1, 5, 5), (1, 1), (0, 0))]
+
+
+@pytest.mark.parametrize("xs, ws, stride, padding", CONV_CASES)
+def test_conv2d_matches_loop(xs, ws, stride, padding):
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    out = F.conv2d(t64(x), t64(w), t64(b), stride, padding)
+    np.testing.assert_allclose(out.numpy(), conv2d_loop(x, w, b, stride, padding), rtol=1e-10, atol=1e-12)
+
+
+def test_conv2d_windows_are_a_view():
+    x = cl.randn(2, 3, 6, 6)
+    win = F.sliding_windows2d(x, 3, 1)
+    assert win.shape == (2, 3, 4, 4, 3, 3)
+    assert np.shares_memory(win.numpy(), x.numpy())
+    assert win.stride() == (108, 36, 6, 1, 6, 1)
+
+
+def test_conv2d_gradcheck():
+    rng = np.random.default_rng(6)
+    x = t64(rng.standard_normal((2, 2, 4, 4)), requires_grad=True)
+    w = t64(rng.standard_normal((2, 2, 3, 3)), requires_grad=True)
+    b = t64(rng.standard_normal(2), requires_grad=True)
+    assert cl.gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1), (x, w, b))
+
+
+def test_conv2d_module_and_errors():
+    conv = nn.Conv2d(1, 16, 3, padding=1)
+    assert conv(cl.randn(4, 1, 8, 8)).shape == (4, 16, 8, 8)
+    assert conv(cl.randn(1, 8, 8)).shape == (16, 8, 8)  # unbatched
+    assert nn.Conv2d(1, 2, 3, stride=2)(cl.randn(1, 1, 7, 7)).shape == (1, 2, 3, 3)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [2, 3]")):
+        conv(cl.zeros(2, 3))
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Given groups=1, weight of size [16, 1, 3, 3], expected input[4, 3, 8, 8] to have 1 channels, but got 3 "
+            "channels instead")):
+        conv(cl.zeros(4, 3, 8, 8))
+    with pytest.raises(RuntimeError, match="Kernel size can't be greater than actual input size"):
+        nn.Conv2d(1, 1, 3)(cl.zeros(1, 1, 2, 2))
+
+
+@pytest.mark.parametrize("k, s, p", [((2, 2), (2, 2), (0, 0)), ((3, 3), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 0))])
+def test_max_pool2d_matches_loop_and_gradcheck(k, s, p):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((2, 2, 6, 5))
+    x = t64(a, requires_grad=True)
+    np.testing.assert_array_equal(F.max_pool2d(x, k, s, p).detach().numpy(), maxpool_loop(a, k, s, p))
+    assert cl.gradcheck(lambda x: F.max_pool2d(x, k, s, p), (x,))
+
+
+def test_max_pool2d_gradient_goes_to_one_maximum_and_errors():
+    x = cl.ones(1, 1, 2, 2, requires_grad=True)
+    nn.MaxPool2d(2)(x).sum().backward()
+    assert x.grad.numpy().reshape(-1).tolist() == [1.0, 0.0, 0.0, 0.0]  # ties: the first, as PyTorch
+    with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size"):
+        nn.MaxPool2d(3, padding=2)(cl.zeros(1, 1, 8, 8))
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        nn.MaxPool2d(3)(cl.zeros(1, 1, 2, 2))
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+
+
+def test_small_cnn_trains():
+    cl.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = cl.tensor(rng.standard_normal((32, 1, 8, 8)).astype(np.float32))
+    y = cl.tensor((x.numpy()[:, 0, :4].sum((1, 2)) > x.numpy()[:, 0, 4:].sum((1, 2))).astype(np.int64))
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 2))
+    first = None
+    for _ in range(60):
+        loss = F.cross_entropy(net(x), y)
+        first = loss.item() if first is None else first
+        net.zero_grad()
+        loss.backward()
+        with cl.no_grad():
+            for p in net.parameters():
+                p -= 0.1 * p.grad
+    assert loss.item() < 0.5 * first
+
+
+# -- init ------------------------------------------------------------------------------
+
+def test_init_functions():
+    w = cl.zeros(64, 32)
+    init.xavier_uniform_(w)
+    assert np.abs(w.numpy()).max() <= math.sqrt(6 / 96)
+    init.constant_(w, 0.5)
+    assert (w.numpy() == 0.5).all()
+    assert math.isclose(init.calculate_gain("leaky_relu", math.sqrt(5)), math.sqrt(1 / 3))
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        init.kaiming_uniform_(cl.zeros(3))
+    p = nn.Parameter(cl.zeros(3, 3))
+    init.normal_(p)  # works on a leaf that requires grad (no_grad inside)
+    assert p.requires_grad and p.grad_fn is None and p.detach().numpy().std() > 0.5
+
+
+# -- save / load -----------------------------------------------------------------------
+
+def test_save_load_round_trip_exact(tmp_path):
+    net = Net()
+    net.register_buffer("steps", cl.tensor([3, 4]))
+    net.register_buffer("mask", cl.tensor([True, False]))
+    net.register_buffer("half", cl.tensor([1.5, -2.25], dtype=cl.float16))
+    net.register_buffer("dbl", cl.tensor(np.pi, dtype=cl.float64))
+    sd = net.state_dict()
+    path = tmp_path / "model.pt"  # any extension: save does not append ".npz"
+    save(sd, path)
+    back = load(path)
+    assert list(back) == list(sd)
+    for k in sd:
+        assert back[k].dtype == sd[k].dtype and back[k].shape == sd[k].shape, k
+        np.testing.assert_array_equal(back[k].numpy(), sd[k].numpy())
+    fresh = Net()
+    fresh.register_buffer("steps", cl.zeros(2, dtype=cl.int64))
+    fresh.register_buffer("mask", cl.zeros(2, dtype=cl.bool))
+    fresh.register_buffer("half", cl.zeros(2, dtype=cl.float16))
+    fresh.register_buffer("dbl", cl.tensor(0.0, dtype=cl.float64))
+    fresh.load_state_dict(back)
+    x = cl.randn(3, 3)
+    np.testing.assert_array_equal(fresh(x).detach().numpy(), net(x).detach().numpy())
+
+
+def test_save_load_nested_and_no_pickle(tmp_path):
+    obj = {"state": {0: {"step": 3, "buf": cl.ones(2)}}, "param_groups": [{"lr": 0.1, "params": [0, 1]}],
+           "t": (1, None, "x")}
+    save(obj, tmp_path / "opt.bin")
+    back = load(tmp_path / "opt.bin")
+    assert back["state"][0]["step"] == 3 and back["state"][0]["buf"].tolist() == [1.0, 1.0]
+    assert back["param_groups"] == [{"lr": 0.1, "params": [0, 1]}] and back["t"] == (1, None, "x")
+    with pytest.raises(TypeError, match="save\\(\\) can store"):
+        save({"f": object()}, tmp_path / "bad")
+    # an archive holding a pickled object array is refused
+    np.savez(tmp_path / "evil.npz", __structure__=np.array([{"a": 1}], dtype=object))
+    with pytest.raises((ValueError, RuntimeError)):
+        load(tmp_path / "evil.npz")
+
+
+def test_top_level_save_load():
+    assert cl.save is save and cl.load is load
