@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import course_lib as cl
+import course_lib
 from course_lib import nn
 from course_lib.nn import functional as F
 from course_lib.nn import init
@@ -552,3 +553,56 @@ def test_save_load_nested_and_no_pickle(tmp_path):
 
 def test_top_level_save_load():
     assert cl.save is save and cl.load is load
+
+
+# -- the fused graph nodes (Affine = linear, CrossEntropy) agree with their compositions -----------------
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fused_cross_entropy_matches_the_composition(reduction, weighted):
+    course_lib.manual_seed(3)
+    x = course_lib.randn(6, 5, dtype=course_lib.float64, requires_grad=True)
+    t = course_lib.tensor([0, 4, 2, -100, 1, 4])
+    w = course_lib.rand(5, dtype=course_lib.float64) + 0.5 if weighted else None
+    fused = F.cross_entropy(x, t, weight=w, reduction=reduction)
+    composed = F.nll_loss(F.log_softmax(x, 1), t, weight=w, reduction=reduction)
+    assert type(fused.grad_fn).__name__ == "CrossEntropy"
+    np.testing.assert_allclose(fused.detach().numpy(), composed.detach().numpy(), rtol=1e-12)
+    g = course_lib.ones_like(fused)
+    (gf,) = course_lib.autograd.grad(fused, x, g)
+    (gc,) = course_lib.autograd.grad(composed, x, g)
+    np.testing.assert_allclose(gf.numpy(), gc.numpy(), rtol=1e-10, atol=1e-12)
+    assert course_lib.gradcheck(lambda a: F.cross_entropy(a, t, weight=w, reduction=reduction), (x,))
+
+
+def test_fused_nodes_give_second_derivatives():
+    course_lib.manual_seed(4)
+    x = course_lib.randn(4, 3, dtype=course_lib.float64, requires_grad=True)
+    wt = course_lib.randn(2, 3, dtype=course_lib.float64, requires_grad=True)
+    b = course_lib.randn(2, dtype=course_lib.float64, requires_grad=True)
+    t = course_lib.tensor([0, 1, 1, 0])
+
+    def loss(x, wt, b):
+        return F.cross_entropy(F.linear(x, wt, b).tanh(), t)
+
+    def composed(x, wt, b):
+        return F.nll_loss(F.log_softmax((x @ wt.t() + b).tanh(), 1), t)
+
+    for fn in (loss, composed):
+        gx, = course_lib.autograd.grad(fn(x, wt, b), x, create_graph=True)
+        hx, = course_lib.autograd.grad(gx.pow(2).sum(), wt)
+        if fn is loss:
+            first, second = gx, hx
+    np.testing.assert_allclose(first.detach().numpy(), gx.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(second.numpy(), hx.numpy(), rtol=1e-8, atol=1e-12)
+
+
+def test_fused_linear_handles_batched_inputs_and_bad_shapes():
+    course_lib.manual_seed(5)
+    x = course_lib.randn(2, 3, 4, dtype=course_lib.float64, requires_grad=True)
+    w = course_lib.randn(5, 4, dtype=course_lib.float64, requires_grad=True)
+    b = course_lib.randn(5, dtype=course_lib.float64, requires_grad=True)
+    assert course_lib.gradcheck(F.linear, (x, w, b))
+    assert course_lib.gradcheck(lambda x, w: F.linear(x, w), (x, w))
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(6x4 and 3x5\)"):
+        F.linear(x, course_lib.randn(5, 3, dtype=course_lib.float64))

@@ -8,11 +8,13 @@ __all__ = [
     "tanh",
     "softmax",
     "log_softmax",
+    "Affine",
     "linear",
     "dropout",
     "mse_loss",
     "nll_loss",
     "cross_entropy",
+    "CrossEntropy",
     "ConstantPad",
     "pad",
     "sliding_windows2d",
@@ -23,7 +25,8 @@ __all__ = [
 
 import numpy as np
 
-from course_lib.autograd import Function, Tensor, arange, no_grad, rand, where
+from course_lib.autograd import Function, Tensor, arange, is_grad_enabled, no_grad, rand, where
+from course_lib.broadcast import logsumexp as logsumexp_kernel, matmul as matmul_kernel
 
 
 def relu(input):
@@ -51,10 +54,40 @@ def log_softmax(input, dim):
     return input.log_softmax(dim)
 
 
+class Affine(Function):
+    """y = x Wᵀ + b as ONE graph node (PyTorch's addmm), instead of three (transpose, matmul, add).
+
+    Fusing matters for small layers, where the cost per recorded op dominates. backward builds its
+    gradients from tensor ops only when a graph of the backward pass is being recorded
+    (create_graph=True); otherwise it computes them directly on the arrays.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = matmul_kernel(x._arr, weight._arr.T)  # the kernel checks shapes and dtypes, with PyTorch's errors
+        if bias is not None:
+            out += bias._arr  # out is a fresh array: add the bias in place, no temporary
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        if is_grad_enabled():  # create_graph: differentiable ops, so the gradient has a graph too
+            g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+            return (grad @ w if need_x else None), (g2.mT @ x2 if need_w else None), (g2.sum(0) if need_b else None)
+        g, backend = grad._arr, grad._backend
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = Tensor._from(np.matmul(g, w._arr), backend) if need_x else None
+        gw = Tensor._from(np.matmul(g2.T, x._arr.reshape(-1, x._arr.shape[-1])), backend) if need_w else None
+        gb = Tensor._from(g2.sum(0), backend) if need_b else None
+        return gx, gw, gb
+
+
 def linear(input, weight, bias=None):
-    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch."""
-    out = input @ weight.t()
-    return out if bias is None else out + bias
+    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch: one fused graph node."""
+    return Affine.apply(input, weight, bias)
 
 
 def dropout(input, p=0.5, training=True):
@@ -121,6 +154,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """log_softmax then nll_loss: stable for any logits. `target` holds class indices, or probabilities
     (a float tensor of the input's shape)."""
+    if input.ndim == 2 and not target.is_floating_point() and target.shape == input.shape[:1] \
+            and reduction in ("mean", "sum", "none"):
+        return CrossEntropy.apply(input, target, weight, ignore_index, reduction)  # the common case, fused
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)
     if target.is_floating_point():
@@ -131,6 +167,50 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         loss = -(target * logp * w).sum(class_dim)
         return _reduce(loss, reduction)
     return nll_loss(logp, target, weight, ignore_index, reduction)
+
+
+class CrossEntropy(Function):
+    """Cross-entropy of (N, C) logits and class indices as ONE graph node.
+
+    Composed from log_softmax and nll_loss it is a dozen recorded ops; fused, its gradient is the
+    famous one-liner: d loss_i / d logits_ij = w_i (softmax_ij - [j = target_i]), scaled by the reduction.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, ignore_index, reduction):
+        x, t, xp = logits._arr, target._arr, logits._backend.xp
+        n, c = x.shape
+        valid = t != ignore_index
+        safe = xp.where(valid, t, 0)
+        out_of_range = (safe < 0) | (safe >= c)
+        if out_of_range.any():
+            raise IndexError(f"Target {int(t[out_of_range][0])} is out of bounds.")
+        logp = x - logsumexp_kernel(x, 1, keepdim=True)
+        w = valid.astype(x.dtype) if weight is None else weight._arr[safe] * valid
+        rows = xp.arange(n)
+        losses = -logp[rows, safe] * w
+        ctx.save_for_backward(logits)
+        ctx.logp, ctx.rows, ctx.safe, ctx.w, ctx.reduction = logp, rows, safe, w, reduction
+        if reduction == "mean":
+            ctx.scale = 1 / w.sum()
+            return losses.sum() * ctx.scale
+        return losses.sum() if reduction == "sum" else losses
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, = ctx.saved_tensors
+        w = ctx.w * ctx.scale if ctx.reduction == "mean" else ctx.w
+        if is_grad_enabled():  # create_graph: the same formula from differentiable ops
+            onehot = logits._backend.xp.zeros_like(ctx.logp)
+            onehot[ctx.rows, ctx.safe] = 1
+            coef = Tensor._from(w[:, None], logits._backend)
+            g = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
+            return (logits.softmax(1) - Tensor._from(onehot, logits._backend)) * coef * g, None, None, None, None
+        d = np.exp(ctx.logp)  # softmax, from the log-probabilities forward already computed
+        d[ctx.rows, ctx.safe] -= 1
+        d *= w[:, None]
+        d *= grad._arr[:, None] if ctx.reduction == "none" else grad._arr
+        return Tensor._from(d, logits._backend), None, None, None, None
 
 
 def _pair(v):
