@@ -1,10 +1,18 @@
-# make lab  : set up .venv (if missing or requirements changed) and open the course in JupyterLab
-# make test : set up .venv the same way and run every test (pytest over tests/, nbval over notebooks/)
+# make lab       : set up .venv (if missing or requirements changed) and open the course in JupyterLab at notebook 00
+# make test      : set up .venv the same way, plus the test tools, and run every test (pytest over tests/, nbval
+#                  over notebooks/, the browser tests when Debian's chromium is installed)
+# make exercises : write the learner's exercise notebooks (solutions replaced by stubs) into exercises/
+# make screenshots: run every notebook in JupyterLab in headless Chromium; a picture of each in test-artifacts/screenshots/
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp
+DEV   := $(VENV)/.stamp-dev
+# JupyterLab reads the course's defaults (no news pop-up) from <prefix>/share/jupyter/lab/settings/overrides.json
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+# Extra `jupyter lab` options, e.g. make lab LAB_ARGS="--no-browser --port 8899" (root, as in containers, needs --allow-root)
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: lab test export bench venv
+.PHONY: lab test export bench venv exercises screenshots
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -12,16 +20,32 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -r requirements.txt
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(LAB_SETTINGS)/overrides.json: binder/overrides.json $(STAMP)
+	mkdir -p $(LAB_SETTINGS)
+	cp binder/overrides.json $(LAB_SETTINGS)/overrides.json
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/00_tour.ipynb
+$(DEV): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $(DEV)
 
-test: $(STAMP)
+venv: $(STAMP) $(LAB_SETTINGS)/overrides.json
+
+lab: venv
+	$(VENV)/bin/jupyter trust notebooks/*.ipynb
+	$(VENV)/bin/jupyter lab notebooks/00_tour.ipynb $(LAB_ARGS)
+
+test: venv $(DEV)
 	$(PY) -m pytest
 
 export: $(STAMP)
-	$(PY) -m course_lib._export
+	$(PY) course_lib/_export.py
+
+exercises: venv
+	$(PY) -m course_lib._exercises --out exercises
+	$(VENV)/bin/jupyter trust exercises/*.ipynb
+
+screenshots: venv $(DEV)
+	COURSE_SCREENSHOTS=test-artifacts/screenshots $(PY) -m pytest tests/test_browser.py -q -p no:randomly
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
