@@ -1519,22 +1519,23 @@ class AMax(Function):
 
     @staticmethod
     def forward(ctx, a):
-        out = amax(a._arr)
-        ctx.mask = a._arr == out
-        return out
+        ctx.save_for_backward(a)
+        ctx.out = amax(a._arr)  # where the maximum sits is worked out in backward, only if it runs
+        return ctx.out
 
     @staticmethod
     def backward(ctx, grad):
-        mask = Tensor._from(ctx.mask / ctx.mask.sum(), grad._backend)
-        return grad * mask
+        a, = ctx.saved_tensors
+        mask = a._arr == ctx.out
+        return grad * Tensor._from(mask / mask.sum(), grad._backend)
 
 
 class AMin(AMax):
     @staticmethod
     def forward(ctx, a):
-        out = amin(a._arr)
-        ctx.mask = a._arr == out
-        return out
+        ctx.save_for_backward(a)
+        ctx.out = amin(a._arr)
+        return ctx.out
 
 
 class MaxDim(Function):

@@ -449,7 +449,9 @@ def logsumexp(a, dim, keepdim=False):
     else:
         m = a.max(axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)  # all -inf (or an inf) must not give nan
-        shifted = np.exp(binary(np.subtract, a, m))  # stays on a's device (no np.asarray: that would copy to host)
+        shifted = binary(np.subtract, a, m)  # a fresh array on a's device (for 0-d input, a scalar)
+        # exp in place: one big temporary instead of two (each fresh megabyte-sized buffer costs page faults)
+        shifted = np.exp(shifted, out=shifted) if getattr(shifted, "ndim", 0) else np.exp(shifted)
         with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf, silently, as in PyTorch
             out = np.log(_sum_axes(shifted, axes, True)) + m
     return out if keepdim else out.reshape([n for d, n in enumerate(out.shape) if d not in axes])
