@@ -4,9 +4,6 @@ This file is written by hand (the only one besides _export.py): it gathers the p
 the generated modules so that `import course_lib as torch` works. Everything it imports is
 generated from notebooks/; edit those, then run `python -m course_lib._export`.
 """
-import importlib as _importlib
-import importlib.util as _util
-
 from . import storage, broadcast, autograd
 from .storage import (bool_ as bool, device, double, dtype, float16, float32, float64, half, int8, int16, int32,
                       int64, long, manual_seed, uint8)
@@ -17,9 +14,7 @@ from .autograd import (Tensor, abs, arange, argmax, argmin, broadcast_to, cat, c
                        ones, ones_like, pow, rand, randint, randn, randperm, relu, set_grad_enabled, sigmoid, sin,
                        softmax, sqrt, stack, sum, tanh, tensor, where, zeros, zeros_like)
 
-# Modules of later notebooks, while the course is being written: imported when they exist.
-for _name in ("gpu", "cuda", "nn", "optim", "utils", "serialization"):
-    if _util.find_spec(f"{__name__}.{_name}") is not None:
-        globals()[_name] = _importlib.import_module(f"{__name__}.{_name}")
-if "serialization" in globals():
-    from .serialization import load, save  # noqa: E402
+# The later layers: devices (04), nn (05), optim and data (06). Importing gpu registers the "cuda" backend,
+# or the reason it is unavailable, with storage's backend table.
+from . import cuda, gpu, nn, optim, serialization, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
