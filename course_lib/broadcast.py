@@ -241,6 +241,9 @@ def _parallel(ufunc, a, b, **kwargs):
 
 def binary(ufunc, a, b):
     """Apply a NumPy ufunc to two operands with PyTorch's broadcasting and type promotion."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype is b.dtype \
+            and a.size < _PARALLEL_MIN:
+        return ufunc(a, b)  # the commonest case of all, checked inline: nothing to broadcast or promote
     a, b = _operands(a, b)
     if _threads > 1 and (a.size if type(a) is np.ndarray else 1) * (b.size if type(b) is np.ndarray else 1) \
             >= _PARALLEL_MIN:
