@@ -1,6 +1,7 @@
 # make lab       : set up .venv (if missing or requirements changed) and open the course in JupyterLab at notebook 00
 # make test      : set up .venv the same way, plus the test tools, and run every test (pytest over tests/, nbval
 #                  over notebooks/, the browser tests when Debian's chromium is installed)
+# make notebooks: re-run every notebook top to bottom in a fresh kernel, save it, re-export course_lib
 # make exercises : write the learner's exercise notebooks (solutions replaced by stubs) into exercises/
 # make screenshots: run every notebook in JupyterLab in headless Chromium; a picture of each in test-artifacts/screenshots/
 VENV  := .venv
@@ -12,7 +13,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 # Extra `jupyter lab` options, e.g. make lab LAB_ARGS="--no-browser --port 8899" (root, as in containers, needs --allow-root)
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: lab test export bench venv exercises screenshots
+.PHONY: lab test export notebooks bench venv exercises screenshots
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +40,10 @@ test: venv $(DEV)
 
 export: $(STAMP)
 	$(PY) course_lib/_export.py
+
+# Restart-and-Run-All every notebook (or NB=notebooks/03_autograd.ipynb), save it, re-export course_lib
+notebooks: venv
+	$(PY) -m course_lib._rerun $(NB)
 
 exercises: venv
 	$(PY) -m course_lib._exercises --out exercises

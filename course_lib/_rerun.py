@@ -1,0 +1,46 @@
+"""Restart-and-Run-All course notebooks, save them in place, then re-export course_lib.
+
+Usage: python -m course_lib._rerun [notebooks/NN_name.ipynb ...]   (default: every notebook, in order)
+
+This is what "save the notebook after one clean Restart-and-Run-All" means, as a command: each
+notebook runs top to bottom in a fresh kernel (working directory notebooks/), execution counts come
+out 1..n, and nbval can then compare the stored outputs. A cell may raise only if it is tagged
+`raises-exception`. Per-cell timing metadata is not recorded, so re-running an unchanged notebook
+changes only what really changed. Like _export.py, it imports nothing from course_lib.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rerun(path: Path, timeout: int = 600) -> None:
+    """Execute one notebook in a fresh kernel and save it (raises on an unexpected error)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    nbformat.write(nb, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    paths = [Path(a).resolve() for a in args] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for path in paths:
+        print(f"running {path.relative_to(ROOT)} ...", flush=True)
+        rerun(path)
+        # later notebooks import what earlier ones export: export after each one
+        subprocess.run([sys.executable, str(ROOT / "course_lib" / "_export.py")], check=True, cwd=ROOT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
