@@ -10,8 +10,9 @@ STAMP := $(VENV)/.stamp
 DEV   := $(VENV)/.stamp-dev
 # JupyterLab reads the course's defaults (no news pop-up) from <prefix>/share/jupyter/lab/settings/overrides.json
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
-# Extra `jupyter lab` options, e.g. make lab LAB_ARGS="--no-browser --port 8899" (root, as in containers, needs --allow-root)
-LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+# Extra `jupyter lab` options, e.g. make lab LAB_ARGS="--no-browser --port 8899" (--allow-root is added for root)
+LAB_ARGS ?=
+LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 .PHONY: lab test export notebooks bench venv exercises screenshots
 
@@ -33,7 +34,7 @@ venv: $(STAMP) $(LAB_SETTINGS)/overrides.json
 
 lab: venv
 	$(VENV)/bin/jupyter trust notebooks/*.ipynb
-	$(VENV)/bin/jupyter lab notebooks/00_tour.ipynb $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab notebooks/00_tour.ipynb $(LAB_ROOT) $(LAB_ARGS)
 
 test: venv $(DEV)
 	$(PY) -m pytest
