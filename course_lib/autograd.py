@@ -8,6 +8,7 @@ __all__ = [
     "Function",
     "backward",
     "grad",
+    "parse_to_args",
     "Tensor",
     "Add",
     "Sub",
@@ -525,6 +526,20 @@ def _arr(x):
     return x._arr if isinstance(x, Tensor) else x
 
 
+def parse_to_args(*args, **kwargs):
+    """(device, dtype) from the ways PyTorch's .to() is called: to('cuda'), to(float64), to(device, dtype),
+    to(other_tensor), to(device=..., dtype=...). Either may be None. Module.to (notebook 05) uses it too."""
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, storage.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        else:
+            device = a
+    return device, dtype
+
+
 class Tensor(StridedTensor):
     """A strided tensor that records the operations applied to it, so gradients can flow back."""
 
@@ -628,14 +643,7 @@ class Tensor(StridedTensor):
 
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype: to('cuda'), to(float64), to(device, dtype)."""
-        device, dtype = kwargs.get("device"), kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, storage.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            else:
-                device = a
+        device, dtype = parse_to_args(*args, **kwargs)
         out = self
         if device is not None:
             backend = storage.get_backend(device)

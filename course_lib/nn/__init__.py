@@ -29,7 +29,7 @@ import warnings
 from collections import OrderedDict, namedtuple
 
 from course_lib import storage
-from course_lib.autograd import Tensor, empty, no_grad
+from course_lib.autograd import Tensor, empty, no_grad, parse_to_args
 from course_lib.nn import functional as F
 from course_lib.nn import init
 
@@ -366,14 +366,7 @@ class Module:
     def to(self, *args, **kwargs):
         """Move every parameter and buffer to a device and/or cast the floating ones to a dtype, in place:
         module.to('cuda'), module.to(float64). Returns self."""
-        device, dtype = kwargs.get("device"), kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, storage.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            else:
-                device = a
+        device, dtype = parse_to_args(*args, **kwargs)
         if dtype is not None and not storage.as_dtype(dtype).is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
 
