@@ -462,3 +462,15 @@ def test_cat_stack_errors():
         with pytest.raises(RuntimeError) as e:
             fn(*args)
         assert str(e.value) == msg
+
+
+def test_large_logsumexp_split_across_threads_matches_float64():
+    """Above the threading threshold exp runs in slices on helper threads: the result must not change."""
+    from course_lib import broadcast as B
+    a = np.random.default_rng(7).standard_normal((3, B._PARALLEL_MIN_UNARY // 2 + 11)).astype(np.float32)
+    ref = np.log(np.exp(a.astype(np.float64) - a.max()).sum()) + a.max()
+    np.testing.assert_allclose(B.logsumexp(a, (0, 1)), ref, rtol=1e-6)
+    ref1 = np.log(np.exp(a.astype(np.float64)).sum(1))
+    np.testing.assert_allclose(B.logsumexp(a, 1), ref1, rtol=1e-6)
+    x = a.copy()
+    assert B.exp_inplace(x) is x and np.allclose(x, np.exp(a))
