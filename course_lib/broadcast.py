@@ -141,6 +141,7 @@ def _wrap_int(value, dt):
 # -- large element-wise ops: split into slices, one per core ---------------------------
 
 _PARALLEL_MIN = 1 << 22  # results smaller than this (4M elements) run in one call: measured, threads cost more
+_PARALLEL_MIN_STRIDED = 1 << 18  # ... unless an operand is read across the grain (transposed): then from 256K
 _threads = builtins.min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
@@ -235,11 +236,24 @@ def exp_inplace(x):
         _helpers.busy.release()
 
 
+def _across_grain(x):
+    """True when x's last dim steps over more than a cache line (64 bytes) per element, as in a transposed
+    view: each element read then costs a cache line of its own."""
+    return type(x) is np.ndarray and x.ndim > 0 and builtins.abs(x.strides[-1]) > 64
+
+
+def _may_split(a, b):
+    """A cheap first test: could ufunc(a, b) be big enough for the threads? (_parallel decides exactly.)"""
+    size = (a.size if type(a) is np.ndarray else 1) * (b.size if type(b) is np.ndarray else 1)
+    return _threads > 1 and size >= (_PARALLEL_MIN_STRIDED if _across_grain(a) or _across_grain(b)
+                                     else _PARALLEL_MIN)
+
+
 def _parallel(ufunc, a, b, **kwargs):
     """ufunc(a, b) for a large result: into one output array, a slice of it per thread. None if not worth it."""
     global _helpers
     shape = np.broadcast_shapes(np.shape(a), np.shape(b))
-    if math.prod(shape) < _PARALLEL_MIN:
+    if math.prod(shape) < (_PARALLEL_MIN_STRIDED if _across_grain(a) or _across_grain(b) else _PARALLEL_MIN):
         return None
     d = next((d for d, n in enumerate(shape) if n > 1), 0)
     if shape[d] < _threads:
@@ -268,11 +282,11 @@ def _parallel(ufunc, a, b, **kwargs):
 def binary(ufunc, a, b):
     """Apply a NumPy ufunc to two operands with PyTorch's broadcasting and type promotion."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype is b.dtype \
-            and a.size < _PARALLEL_MIN:
+            and (a.size < _PARALLEL_MIN_STRIDED
+                 or a.size < _PARALLEL_MIN and not (_across_grain(a) or _across_grain(b))):
         return ufunc(a, b)  # the commonest case of all, checked inline: nothing to broadcast or promote
     a, b = _operands(a, b)
-    if _threads > 1 and (a.size if type(a) is np.ndarray else 1) * (b.size if type(b) is np.ndarray else 1) \
-            >= _PARALLEL_MIN:
+    if _may_split(a, b):
         out = _parallel(ufunc, a, b)
         if out is not None:
             return out
@@ -284,8 +298,7 @@ def true_divide(a, b):
     a, b = _operands(a, b)
     out_dtype = a.dtype if hasattr(a, "dtype") else b.dtype
     kwargs = {} if out_dtype.kind == "f" else {"dtype": np.float32}
-    if _threads > 1 and (a.size if type(a) is np.ndarray else 1) * (b.size if type(b) is np.ndarray else 1) \
-            >= _PARALLEL_MIN:
+    if _may_split(a, b):
         out = _parallel(np.true_divide, a, b, **kwargs)
         if out is not None:
             return out

@@ -228,6 +228,21 @@ def test_large_ops_take_the_threaded_path_and_match_numpy():
         B.binary(np.add, big, big[:-1])
 
 
+def test_transposed_operands_are_split_sooner_than_contiguous_ones(monkeypatch):
+    """Reading a transposed view costs a cache line per element, so threads start at 256K elements, not 4M."""
+    if B._threads < 2:
+        pytest.skip("one core: nothing is ever split")
+    calls = []
+    run = B._Helpers.run
+    monkeypatch.setattr(B._Helpers, "run", lambda self, jobs: (calls.append(len(jobs)), run(self, jobs))[1])
+    rng = np.random.default_rng(3)
+    a, b = (rng.standard_normal((600, 500)).astype(np.float32) for _ in range(2))  # 300K elements
+    assert np.array_equal(B.binary(np.add, a, b), a + b) and calls == []  # contiguous: one call
+    assert np.array_equal(B.binary(np.add, a.T, b.T.copy()), a.T + b.T) and calls == [B._threads]
+    assert np.array_equal(B.true_divide(b.T.copy(), a.T), b.T / a.T) and len(calls) == 2
+    assert np.array_equal(B.binary(np.add, a[:100].T, b[:100].T), a[:100].T + b[:100].T) and len(calls) == 2
+
+
 def test_where_clamp_maximum_minimum():
     rng = np.random.default_rng(1)
     c = rng.standard_normal((3, 1)) > 0
