@@ -55,6 +55,8 @@ __all__ = [
     "Index",
     "IndexAdd",
     "SetItem",
+    "CopySlices",
+    "RegionOf",
     "Cat",
     "Stack",
     "tensor",
@@ -199,7 +201,6 @@ class Function:
     _next = ()
     _out_arr = None
     _retained = None
-    _view_src = None  # (input tensor, its grad_fn) for view ops: an in-place op on the input makes the view stale
     n_outputs = 1
     saves_input = True  # False for ops (Add, Sub) whose backward never reads their inputs' values
     save_output = False  # set by ops whose backward uses their own result (exp, tanh, sigmoid)
@@ -270,6 +271,8 @@ class Function:
                     backend = a._backend
                 elif a._backend is not backend:
                     raise _device_mismatch(backend, a._backend)
+                if a._base is not None and a._hist_seen != a._base._hist and _grad_enabled:
+                    _regenerate(a)  # a view whose base was rewritten by an in-place op since the view was taken
                 if a.requires_grad:
                     record = True
         ctx = cls.__new__(cls)
@@ -390,8 +393,6 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                         g = grads[t._output_nr]
                         if g is not None:
                             t.grad = _accumulate(t.grad, g if create_graph else g.detach())
-                if node._view_src is not None and node._view_src[0].grad_fn is not node._view_src[1]:
-                    raise RuntimeError(_stale_view_message(node))
                 input_grads = node.backward(node, *grads)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
@@ -420,12 +421,6 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                 node._free()
     finally:
         _grad_enabled = prev
-
-
-def _stale_view_message(node):
-    return (f"a view made by {node.name()} is used in backward, but the tensor it views was modified by a "
-            f"recorded in-place operation afterwards, so the view's history is out of date (PyTorch rewrites it; "
-            f"course_lib does not). Take the view after the in-place operation, or make the update out of place.")
 
 
 def _sum_to(g, shape, node=None):
@@ -486,9 +481,17 @@ def _make_grads(outputs, grad_outputs):
     return grads
 
 
+def _fresh(t):
+    """t, with its history regenerated first if t is a view whose base was rewritten since it was taken
+    (by an in-place write, see "In-place writes into views" below)."""
+    if t._base is not None and t._hist_seen != t._base._hist:
+        _regenerate(t)
+    return t
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Accumulate d(tensors)/d(leaf) into every leaf's .grad (what `tensor.backward()` calls)."""
-    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    tensors = [_fresh(t) for t in ([tensors] if isinstance(tensors, Tensor) else tensors)]
     if isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors]
     retain_graph = create_graph if retain_graph is None else retain_graph
@@ -497,9 +500,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of `outputs` with respect to `inputs`, returned (leaves' .grad is left alone)."""
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    outputs = [_fresh(t) for t in ([outputs] if isinstance(outputs, Tensor) else outputs)]
     single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [_fresh(t) for t in ([inputs] if single else inputs)]
     if isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     for i, x in enumerate(inputs):
@@ -548,7 +551,9 @@ class Tensor(StridedTensor):
     grad_fn = None
     _output_nr = 0
     _vbox = None  # version counter, a one-element list shared by a tensor and its views
-    _base = None
+    _base = None  # for a view: the tensor that owns the buffer (never itself a view)
+    _hist = 0  # on a base: how many recorded in-place writes have rewritten its history
+    _hist_seen = 0  # on a view: the base's _hist when this view's history was made
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators (np.float32(2) * t is a Tensor)
     __hash__ = object.__hash__
@@ -788,14 +793,28 @@ class Tensor(StridedTensor):
             if base.grad_fn is None and base.requires_grad:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                    "operation.")
-            raise RuntimeError("course_lib does not record in-place writes into a view of a tensor that requires "
-                               "grad; build the result out of place instead (torch.where, torch.cat, ...).")
+            _fresh(self)  # the op records this view's current history
         return True
 
     def _rebase(self, out):
-        """After an in-place op on a recorded tensor: self takes the result's values and its history."""
+        """After an in-place op on a recorded tensor: self takes the result's values and its history.
+
+        On a view the values land in the base's buffer, so the *base's* history is rewritten: CopySlices says
+        "the base as it was, except this region, which is now `out`"; the view becomes that region of the
+        new base. Other views of the base notice (base._hist moved on) and regenerate their history when next
+        used, as in PyTorch."""
         self._arr[...] = out._arr
-        self.grad_fn, self.requires_grad, self._output_nr = out.grad_fn, True, 0
+        base = self._base
+        if base is None:
+            self.grad_fn, self.requires_grad, self._output_nr = out.grad_fn, True, 0
+            self._hist += 1
+        else:
+            old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
+            old.requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
+            CopySlices.apply(old, out, (base, _region(self)))  # returns base, now with grad_fn CopySlices
+            base._output_nr = 0
+            base._hist += 1
+            _regenerate(self)
         return self._bump()
 
     def _bump(self):
@@ -811,6 +830,7 @@ class Tensor(StridedTensor):
         return t
 
     def _inplace_op(self, fn, kernel, other):
+        storage._check_no_overlap(self._arr)
         if self._check_inplace((other,)):
             return self._rebase(fn.apply(self._snapshot() if fn.saves_input else self, other))
         if isinstance(other, Tensor) and other._backend is not self._backend:
@@ -833,6 +853,7 @@ class Tensor(StridedTensor):
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def clamp_(self, min=None, max=None):
+        storage._check_no_overlap(self._arr)
         if self._check_inplace():
             return self._rebase(Clamp.apply(self._snapshot(), min, max))
         self._arr[...] = binary(np.minimum, binary(np.maximum, self._arr, min) if min is not None else self._arr,
@@ -849,6 +870,7 @@ class Tensor(StridedTensor):
         return self.fill_(0)
 
     def copy_(self, src):
+        storage._check_no_overlap(self._arr)
         if self._check_inplace((src,)):
             return self._rebase(SetItem.apply(self, Ellipsis, src))
         StridedTensor._write(self, src)
@@ -1642,11 +1664,10 @@ def _zeros(shape, like):
 
 
 def _view_output(a, strided, ctx=None):
-    if ctx is not None:
-        ctx._view_src = (a, a.grad_fn)
     out = Tensor._from(strided)
     out._vbox = a._vbox or a._make_vbox()
-    out._base = a if a._base is None else a._base
+    out._base = base = a if a._base is None else a._base
+    out._hist_seen = base._hist
     return out
 
 
@@ -1809,11 +1830,65 @@ class SetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        ga = grad.clone()
-        with no_grad():
-            StridedTensor._write(ga, 0, ctx.key)
+        ga = SetItem.apply(grad, ctx.key, 0.0) if ctx.needs_input_grad[0] else None  # differentiable too
         gv = grad[ctx.key] if ctx.needs_input_grad[2] else None
         return ga, None, gv
+
+
+def _region(view):
+    """The positions of a view's elements among its base's elements (flat, C order): an int64 Tensor."""
+    base = view._base
+    xp = base._backend.xp
+    pos = _strided_positions(xp, view.shape, view.stride(), view._offset)
+    if base._offset or not base.is_contiguous():  # the base is itself a strided window of its buffer
+        number = xp.full(len(base.buffer), -1, dtype=xp.int64)
+        number[_strided_positions(xp, base.shape, base.stride(), base._offset)] = xp.arange(base.numel())
+        pos = number[pos]
+    return Tensor._from(pos, base._backend)
+
+
+class CopySlices(Function):
+    """A base after an in-place write into one of its views: as before, except the view's region holds `src`."""
+
+    saves_input = False
+
+    @staticmethod
+    def forward(ctx, old, src, target):
+        base, ctx.region = target
+        ctx.src_shape = src.shape
+        return base  # the values are already in place: only the history changes
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat = grad.reshape(-1)
+        g_old = SetItem.apply(flat, ctx.region, 0.0).reshape(grad.shape) if ctx.needs_input_grad[0] else None
+        return g_old, flat[ctx.region].reshape(ctx.src_shape), None
+
+
+class RegionOf(Function):
+    """A view's history after its base was rewritten: "these elements of the base" (an as_strided view)."""
+
+    saves_input = False
+
+    @staticmethod
+    def forward(ctx, base, target):
+        view, ctx.region = target
+        ctx.base_shape = base.shape
+        return view  # the view keeps its memory; only its history changes
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat = _zeros((math.prod(ctx.base_shape),), grad)
+        return IndexAdd.apply(flat, ctx.region, grad.reshape(-1)).reshape(ctx.base_shape), None
+
+
+def _regenerate(view):
+    base = view._base
+    view._hist_seen = base._hist
+    if base.requires_grad:
+        with enable_grad():
+            RegionOf.apply(base, (view, _region(view)))
+        view._output_nr = 0
 
 
 class Cat(Function):

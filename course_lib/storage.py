@@ -643,12 +643,16 @@ class StridedTensor:
             target = self._arr
             if np.shape(value) != target.shape:
                 _check_broadcast_into(np.shape(value), target.shape)
+            if np.ndim(value):
+                _check_no_overlap(target)  # writing one number everywhere is fine; an array is ambiguous
             target[...] = value
             return
         basic = self._basic_index(key)
         if basic is not None:
             target = self._backend.as_strided(self.buffer, *basic)
             _check_broadcast_into(np.shape(value), target.shape)
+            if np.ndim(value):
+                _check_no_overlap(target)
             target[...] = value
         else:
             self._arr[self._advanced_key(key)] = value
@@ -668,6 +672,7 @@ class StridedTensor:
         return self
 
     def _inplace(self, ufunc, other):
+        _check_no_overlap(self._arr)
         other = other._arr if isinstance(other, StridedTensor) else other
         ufunc(self._arr, other, out=self._arr, casting="same_kind")
         return self
@@ -688,6 +693,14 @@ class StridedTensor:
         body = np.array2string(self._backend.to_numpy(self._arr), separator=", ", precision=4,
                                prefix="tensor(")
         return f"StridedTensor({body}, shape={tuple(self.shape)}, strides={self.stride()}, offset={self._offset})"
+
+
+def _check_no_overlap(target):
+    """Refuse, like PyTorch, to write element by element into an expanded view (a stride 0 over a dim longer
+    than 1): several elements share one memory cell, so `x.expand(2, 3).add_(1)` has no single right answer."""
+    if any(s == 0 and n > 1 for n, s in zip(target.shape, target.strides)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.")
 
 
 def _check_broadcast_into(src_shape, dst_shape):

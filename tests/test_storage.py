@@ -419,3 +419,18 @@ def test_empty_tensors():
     assert t.is_contiguous()
     e = storage.zeros(2, 0)
     assert e[1].shape == (0,) and e[1].storage_offset() == 1 and e[1:, :].numel() == 0
+
+
+def test_writes_into_an_expanded_view_are_refused_like_pytorch():
+    """Several elements share one cell: an element-wise write has no single answer (PyTorch raises too)."""
+    base = from_numpy(np.zeros(3, np.float32))
+    wide = base.expand(2, 3)
+    msg = "more than one element of the written-to tensor refers to a single memory location"
+    for op in (lambda: wide.add_(1), lambda: wide.mul_(2), lambda: wide.copy_(from_numpy(np.ones((2, 3), np.float32))),
+               lambda: wide.__setitem__(slice(None), np.ones((2, 3), np.float32))):
+        with pytest.raises(RuntimeError, match=msg):
+            op()
+    assert base.numpy().tolist() == [0.0, 0.0, 0.0]  # nothing was written
+    wide.fill_(2.0)  # one number everywhere is unambiguous, as in PyTorch
+    wide[1] = from_numpy(np.arange(3, dtype=np.float32))  # a row of the expanded view has no overlap
+    assert base.numpy().tolist() == [0.0, 1.0, 2.0]
