@@ -54,4 +54,4 @@ screenshots: venv $(DEV)
 	COURSE_SCREENSHOTS=test-artifacts/screenshots $(PY) -m pytest tests/test_browser.py -q -p no:randomly
 
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py --passes 3 --out benchmarks/RESULTS.md --readme README.md

@@ -103,14 +103,24 @@ def table(results: list[tuple[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-def run(folder: Path, keyword: str | None = None, rounds: int = 7) -> list[tuple[str, dict[str, float]]]:
-    results = []
+def run(folder: Path, keyword: str | None = None, rounds: int = 7,
+        passes: int = 1) -> list[tuple[str, dict[str, float]]]:
+    """Time every case `passes` times over (each pass goes through all cases) and keep the median of the passes.
+
+    A busy spell on a shared machine lasts seconds and spoils whole cases, which interleaving within one
+    case cannot undo; separate passes minutes apart can.
+    """
+    cases = []
     for module, case in load_cases(folder, keyword):
         try:
-            impls = case.setup()
+            cases.append((module, case.name, case.setup()))
         except ImportError as e:
             print(f"skipping {module}: {case.name} ({e})", file=sys.stderr)
-            continue
-        print(f"timing {module}: {case.name} ...", file=sys.stderr, flush=True)
-        results.append((case.name, time_case(impls, rounds)))
-    return results
+    samples: dict[str, dict[str, list[float]]] = {name: {} for _, name, _ in cases}
+    for p in range(passes):
+        for module, name, impls in cases:
+            tag = f" (pass {p + 1}/{passes})" if passes > 1 else ""
+            print(f"timing {module}: {name}{tag} ...", file=sys.stderr, flush=True)
+            for impl, seconds in time_case(impls, rounds).items():
+                samples[name].setdefault(impl, []).append(seconds)
+    return [(name, {k: statistics.median(v) for k, v in by_impl.items()}) for name, by_impl in samples.items()]

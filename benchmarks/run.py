@@ -1,6 +1,7 @@
 """Time course_lib against NumPy and PyTorch; print (or write) a markdown table.
 
-    python benchmarks/run.py [-k SUBSTRING] [--threads N] [--rounds R] [--out benchmarks/RESULTS.md]
+    python benchmarks/run.py [-k SUBSTRING] [--threads N] [--rounds R] [--passes P]
+                             [--out benchmarks/RESULTS.md] [--readme README.md]
 """
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ def parse_args(argv=None):
     parser.add_argument("-k", dest="keyword", help="only cases whose 'bench_file: name' contains this")
     parser.add_argument("--threads", type=int, help="threads for NumPy's BLAS/OpenMP and torch")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per case (median is reported)")
+    parser.add_argument("--passes", type=int, default=1,
+                        help="go through all cases this many times and report the median of the passes")
     parser.add_argument("--out", type=Path, help="also write the table, with a machine header, to this file")
+    parser.add_argument("--readme", type=Path,
+                        help="also put the table between <!-- BENCHMARKS --> and <!-- /BENCHMARKS --> in this file")
     return parser.parse_args(argv)
 
 
@@ -32,7 +37,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def machine_header(threads: int | None) -> str:
+def machine_header(threads: int | None, passes: int = 1) -> str:
     from datetime import datetime, timezone
 
     import numpy
@@ -44,7 +49,8 @@ def machine_header(threads: int | None) -> str:
     thread_note = f", {threads} thread(s)" if threads else ""
     return (f"Measured {when} on {cpu_model()} ({os.cpu_count()} cores{thread_note}), "
             f"Python {sys.version.split()[0]}, numpy {numpy.__version__}, torch {torch_version}. "
-            "Median time per call; ratios above 1 mean course_lib is slower.")
+            + (f"Median time per call, median of {passes} passes; " if passes > 1 else "Median time per call; ")
+            + "ratios above 1 mean course_lib is slower.")
 
 
 def main(argv=None) -> int:
@@ -57,13 +63,26 @@ def main(argv=None) -> int:
 
     if args.threads and (torch := harness.optional_torch()):
         torch.set_num_threads(args.threads)
-    results = harness.run(HERE, args.keyword, args.rounds)
+    results = harness.run(HERE, args.keyword, args.rounds, args.passes)
     text = harness.table(results)
     print(text)
+    report = machine_header(args.threads, args.passes) + "\n\n" + text + "\n"
     if args.out:
-        args.out.write_text(machine_header(args.threads) + "\n\n" + text + "\n", encoding="utf-8")
+        args.out.write_text(report, encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
+    if args.readme:
+        args.readme.write_text(with_report(args.readme.read_text(encoding="utf-8"), report), encoding="utf-8")
+        print(f"updated the table in {args.readme}", file=sys.stderr)
     return 0
+
+
+def with_report(readme: str, report: str) -> str:
+    """readme with `report` between its <!-- BENCHMARKS --> and <!-- /BENCHMARKS --> lines."""
+    start, end = "<!-- BENCHMARKS -->\n", "<!-- /BENCHMARKS -->"
+    if readme.count(start) != 1 or readme.count(end) != 1 or readme.index(start) > readme.index(end):
+        raise ValueError(f"expected one {start.strip()} line followed by one {end} line")
+    head, rest = readme.split(start)
+    return head + start + report + end + rest.split(end)[1]
 
 
 if __name__ == "__main__":

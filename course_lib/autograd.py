@@ -592,6 +592,7 @@ class Tensor(StridedTensor):
 
     def retain_grad(self):
         """Keep .grad for this non-leaf tensor too (leaves always keep it)."""
+        _fresh(self)
         if self.grad_fn is None:
             if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -717,6 +718,7 @@ class Tensor(StridedTensor):
         return (self[i] for i in range(self.shape[0]))
 
     def __repr__(self):
+        _fresh(self)  # a view whose base was rewritten shows its current grad_fn
         extras = []
         if self._backend is not cpu_backend:
             extras.append(f"device='{self.device}'")

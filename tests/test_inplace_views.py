@@ -141,3 +141,15 @@ def test_inplace_into_expanded_views_raises_with_and_without_grad():
             t.expand(3, 2).add_(1.0)
         with pytest.raises(RuntimeError, match="single memory location"):
             t.expand(3, 2).clamp_(0, 1)
+
+
+def test_a_stale_view_retains_its_grad_and_shows_its_new_history():
+    x = cl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1.0
+    v = y[1:]
+    y.mul_(2)
+    assert "grad_fn=<RegionOfBackward>" in repr(v)
+    v.retain_grad()
+    (v * v).sum().backward()
+    assert v.grad.tolist() == [8.0, 12.0]  # d(v^2)/dv = 2v, v = [4, 6]
+    assert x.grad.tolist() == [0.0, 16.0, 24.0]
