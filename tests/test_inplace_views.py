@@ -153,3 +153,86 @@ def test_a_stale_view_retains_its_grad_and_shows_its_new_history():
     (v * v).sum().backward()
     assert v.grad.tolist() == [8.0, 12.0]  # d(v^2)/dv = 2v, v = [4, 6]
     assert x.grad.tolist() == [0.0, 16.0, 24.0]
+
+
+# Random programs: a chain of in-place ops through random views of one base, old views kept and used at the
+# end; course_lib must agree with PyTorch on the values, the gradients, and on whether it raises.
+def _random_plan(seed, steps=6):
+    r = np.random.default_rng(seed)
+    plan = []
+    for _ in range(steps):
+        kind = r.choice(["rows", "cols", "stepped", "row", "transposed"])
+        lo = int(r.integers(0, 2))
+        view = (kind, lo, int(r.integers(lo + 1, 4)))
+        op = r.choice(["mul_s", "mul_t", "add_t", "sub_t", "div_s", "copy", "fill", "clamp", "keep"])
+        plan.append((view, op))
+    return plan
+
+
+def _view(t, spec):
+    kind, lo, hi = spec
+    if kind == "rows":
+        return t[lo:hi]
+    if kind == "cols":
+        return t[:, lo:hi + 1]
+    if kind == "stepped":
+        return t[lo::2, 1::2]
+    if kind == "row":
+        return t[hi]
+    return t.t()[lo:hi + 1, ::3]
+
+
+def _run_plan(lib, plan, x, w):
+    y = x * 1.0
+    kept = []
+    for spec, op in plan:
+        v = _view(y, spec)
+        other = _view(w * 1.0, spec)  # a fresh tensor per op: what Mul saves is never written to later
+        if op == "mul_s":
+            v.mul_(2.5)
+        elif op == "mul_t":
+            v.mul_(other)
+        elif op == "add_t":
+            v.add_(other.sin())
+        elif op == "sub_t":
+            v -= other
+        elif op == "div_s":
+            v /= 1.5
+        elif op == "copy":
+            v.copy_(other * 3.0)
+        elif op == "fill":
+            v.fill_(0.25)
+        elif op == "clamp":
+            v.clamp_(-0.5, 0.5)
+        else:
+            kept.append(v)
+    loss = (y * y).sum()
+    for k in kept:
+        loss = loss + (k * 1.5).sum()
+    return y, loss
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_inplace_programs_match_pytorch(seed):
+    torch = pytest.importorskip("torch")
+    plan = _random_plan(seed)
+    r = np.random.default_rng(1000 + seed)
+    xa, wa = r.standard_normal((4, 5)), r.standard_normal((4, 5))
+    ours = [cl.tensor(a, dtype=cl.float64, requires_grad=True) for a in (xa, wa)]
+    theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (xa, wa)]
+    try:
+        ref_y, ref_loss = _run_plan(torch, plan, *theirs)
+        ref_loss.backward()
+        ref_error = None
+    except RuntimeError as e:
+        ref_error = e
+    if ref_error is not None:
+        with pytest.raises(RuntimeError):
+            _, loss = _run_plan(cl, plan, *ours)
+            loss.backward()
+        return
+    y, loss = _run_plan(cl, plan, *ours)
+    np.testing.assert_allclose(y.detach().numpy(), ref_y.detach().numpy(), rtol=1e-12)
+    loss.backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
