@@ -115,3 +115,20 @@ def test_training_step_end_to_end():
     cpu, gpu = run("cpu"), run("cuda")
     np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-5)
     assert gpu[-1] < gpu[0] * 0.8  # it learns
+
+
+def test_inplace_writes_into_views_on_cuda():
+    """CopySlices / RegionOf on CuPy arrays: the region's positions and the scatter-add stay on the GPU."""
+    def program(x, w):
+        y = x * 1.0
+        early = y[0]
+        y[1:, ::2].mul_(w[:2, :2])
+        y.t()[1].add_(2.0)
+        return (y * y).sum() + (early * 3.0).sum()
+
+    (xc, xg), (wc, wg) = pair(A), pair(A)
+    program(xc, wc).backward()
+    program(xg, wg).backward()
+    assert on_cuda(xg.grad) and on_cuda(wg.grad)
+    np.testing.assert_allclose(to_np(xg.grad), to_np(xc.grad), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_np(wg.grad), to_np(wc.grad), rtol=1e-5, atol=1e-6)
