@@ -95,6 +95,8 @@ __all__ = [
     "cat",
     "concatenate",
     "stack",
+    "split",
+    "chunk",
     "sum",
     "mean",
     "logsumexp",
@@ -772,6 +774,37 @@ class Tensor(StridedTensor):
 
     def unfold(self, dimension, size, step):
         return Unfold.apply(self, dimension, size, step)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Consecutive pieces along dim, as views: of one size (the last may be shorter), or of the given sizes."""
+        dim = normalize_dim(dim, self.ndim)
+        n = self.shape[dim]
+        if isinstance(split_size_or_sections, int):
+            size = split_size_or_sections
+            if size < 0:
+                raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+            if size == 0 and n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            sizes = ([size] * (n // size) + ([n % size] if n % size else [])) if size else []
+            sizes = sizes or [0]
+        else:
+            sizes = [int(k) for k in split_size_or_sections]
+            if builtins.sum(sizes) != n or builtins.any(k < 0 for k in sizes):
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                                   f"at dimension {dim}), but got split_sizes={sizes}")
+        lead = (slice(None),) * dim
+        pieces, start = [], 0
+        for k in sizes:
+            pieces.append(self[lead + (slice(start, start + k),)])
+            start += k
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """`chunks` views along dim, each ceil(n / chunks) long (the last may be shorter, or missing)."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        n = self.size(dim)
+        return self.split(-(-n // chunks) if n else [0] * chunks, dim)
 
     def __getitem__(self, key):
         if isinstance(key, Tensor) or (isinstance(key, tuple) and any(isinstance(k, (Tensor, list)) for k in key)) \
@@ -2034,6 +2067,14 @@ concatenate = cat
 
 def stack(tensors, dim=0):
     return Stack.apply(dim, *tensors)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    return tensor.split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):
+    return input.chunk(chunks, dim)
 
 
 def sum(x, dim=None, keepdim=False):

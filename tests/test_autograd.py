@@ -940,3 +940,25 @@ def test_graph_is_garbage_collected():
     del y
     gc.collect()
     assert ref() is None
+
+
+def test_split_and_chunk_are_views_with_gradients():
+    x = cl.tensor(np.arange(20.0).reshape(4, 5), requires_grad=True)
+    a, b, c = x.split(2, dim=1)
+    assert [p.shape for p in (a, b, c)] == [(4, 2), (4, 2), (4, 1)]
+    assert c.tolist() == [[4.0], [9.0], [14.0], [19.0]]
+    (a.sum() + (c * 2).sum()).backward()
+    expected = np.zeros((4, 5))
+    expected[:, :2], expected[:, 4] = 1.0, 2.0
+    assert x.grad.tolist() == expected.tolist()
+    y = cl.arange(6.0)
+    first, second, third = y.chunk(3)
+    first[0] = 10.0  # a view: the write shows in y
+    assert y.tolist()[0] == 10.0 and third.tolist() == [4.0, 5.0]
+    assert [t.tolist() for t in cl.split(cl.arange(5), [1, 4])] == [[0], [1, 2, 3, 4]]
+    assert [t.shape for t in cl.chunk(cl.zeros(6, 2), 4)] == [(2, 2)] * 3  # ceil(6 / 4) = 2: only 3 chunks
+    for call, msg in [(lambda: y.chunk(0), "chunk expects `chunks` to be greater than 0, got: 0"),
+                      (lambda: y.split(0), "split_size can only be 0 if dimension size is 0"),
+                      (lambda: y.split([1, 2]), r"split_sizes to sum exactly to 6 .*split_sizes=\[1, 2\]")]:
+        with pytest.raises(RuntimeError, match=msg):
+            call()

@@ -152,3 +152,17 @@ def test_error_messages_like_torch():
         y.backward()
         with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
             y.backward()
+
+
+@pytest.mark.parametrize("how", [("split", 2, 0), ("split", 3, 1), ("split", [1, 0, 3], 1), ("chunk", 3, 0),
+                                 ("chunk", 4, -1), ("split", 1, -2)])
+def test_split_and_chunk_like_pytorch(how):
+    name, arg, dim = how
+    xa = rng.standard_normal((5, 4))
+    ours, theirs = both(xa)
+    pieces, ref = getattr(ours[0], name)(arg, dim), getattr(theirs[0], name)(arg, dim)
+    assert [tuple(p.shape) for p in pieces] == [tuple(p.shape) for p in ref]
+    weights = [rng.standard_normal(tuple(p.shape)) for p in ref]
+    sum((p * cl.tensor(w)).sum() for p, w in zip(pieces, weights)).backward()
+    sum((p * torch.tensor(w)).sum() for p, w in zip(ref, weights)).backward()
+    np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-12)
