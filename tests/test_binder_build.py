@@ -76,6 +76,7 @@ def _run(cmd, **kw) -> subprocess.CompletedProcess:
 # Runs inside the Binder environment: execute one notebook the way a learner's Run All would, report as JSON.
 EXECUTE = r"""
 import json, pathlib, sys, time
+from datetime import datetime
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -100,7 +101,15 @@ for i, cell in enumerate(nb.cells):
         if out.get("output_type") == "stream" and out.get("name") == "stderr" and "raises-exception" not in tags:
             stderr.append((i, out.get("text", "")))
 first = nb.cells[0].get("outputs", []) if nb.cells else []
+cells = []  # (seconds, index) of each executed cell, from nbclient's timing metadata
+for i, cell in enumerate(nb.cells):
+    ex = cell.get("metadata", {}).get("execution", {})
+    if "iopub.execute_input" in ex and "shell.execute_reply" in ex:
+        t0, t1 = (datetime.fromisoformat(ex[k].replace("Z", "+00:00"))
+                  for k in ("iopub.execute_input", "shell.execute_reply"))
+        cells.append(((t1 - t0).total_seconds(), i))
 print(json.dumps({"path": path, "error": error, "stderr": stderr, "seconds": time.monotonic() - start,
+                  "cells_seconds": sum(c[0] for c in cells), "slowest_cell": max(cells, default=None),
                   "text": first[0].get("text", "") if first else ""}))
 """
 NOTEBOOK_TIMEOUT = 300  # seconds, for one notebook (and for one cell)
@@ -196,6 +205,10 @@ def test_every_notebook_runs_in_the_binder_environment(binder_env):
     line = ("Binder simulation: " + ", ".join(f"{k} {v:.0f} s" if isinstance(v, float) else f"{k} {v}"
                                           for k, v in timings.items())
             + " | " + ", ".join(f"{Path(r['path']).stem} {r['seconds']:.0f} s" for r in report["results"]))
+    for r in report["results"]:  # a notebook much slower than its cells, or one slow cell: say where the time went
+        if r["seconds"] > 60 and "cells_seconds" in r:
+            line += (f"\n    {Path(r['path']).stem}: {r['seconds']:.0f} s in all, {r['cells_seconds']:.0f} s in cells, "
+                     f"slowest cell (seconds, index): {r['slowest_cell']}")
     print(line)
     # kept for later reading (CI hides a passing test's output): one CI run spent 350 s here instead of ~50
     artifacts = ROOT / "test-artifacts"
