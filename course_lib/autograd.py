@@ -838,6 +838,7 @@ class Tensor(StridedTensor):
         "the base as it was, except this region, which is now `out`"; the view becomes that region of the
         new base. Other views of the base notice (base._hist moved on) and regenerate their history when next
         used, as in PyTorch."""
+        storage._check_no_overlap(self._arr)  # unrecorded writes are checked by the storage layer
         self._arr[...] = out._arr
         base = self._base
         if base is None:
@@ -846,10 +847,11 @@ class Tensor(StridedTensor):
         else:
             old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
             old.requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
-            CopySlices.apply(old, out, (base, _region(self)))  # returns base, now with grad_fn CopySlices
+            region = _region(self)
+            CopySlices.apply(old, out, (base, region))  # returns base, now with grad_fn CopySlices
             base._output_nr = 0
             base._hist += 1
-            _regenerate(self)
+            _regenerate(self, region)
         return self._bump()
 
     def _bump(self):
@@ -865,7 +867,6 @@ class Tensor(StridedTensor):
         return t
 
     def _inplace_op(self, fn, kernel, other):
-        storage._check_no_overlap(self._arr)
         if self._check_inplace((other,)):
             return self._rebase(fn.apply(self._snapshot() if fn.saves_input else self, other))
         if isinstance(other, Tensor) and other._backend is not self._backend:
@@ -888,11 +889,10 @@ class Tensor(StridedTensor):
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def clamp_(self, min=None, max=None):
-        storage._check_no_overlap(self._arr)
         if self._check_inplace():
             return self._rebase(Clamp.apply(self._snapshot(), min, max))
-        self._arr[...] = binary(np.minimum, binary(np.maximum, self._arr, min) if min is not None else self._arr,
-                                max) if max is not None else binary(np.maximum, self._arr, min)
+        out = self._arr if min is None else binary(np.maximum, self._arr, min)
+        StridedTensor._write(self, out if max is None else binary(np.minimum, out, max))
         return self._bump()
 
     def fill_(self, value):
@@ -905,7 +905,6 @@ class Tensor(StridedTensor):
         return self.fill_(0)
 
     def copy_(self, src):
-        storage._check_no_overlap(self._arr)
         if self._check_inplace((src,)):
             return self._rebase(SetItem.apply(self, Ellipsis, src))
         StridedTensor._write(self, src)
@@ -1885,8 +1884,6 @@ def _region(view):
 class CopySlices(Function):
     """A base after an in-place write into one of its views: as before, except the view's region holds `src`."""
 
-    saves_input = False
-
     @staticmethod
     def forward(ctx, old, src, target):
         base, ctx.region = target
@@ -1903,8 +1900,6 @@ class CopySlices(Function):
 class RegionOf(Function):
     """A view's history after its base was rewritten: "these elements of the base" (an as_strided view)."""
 
-    saves_input = False
-
     @staticmethod
     def forward(ctx, base, target):
         view, ctx.region = target
@@ -1917,12 +1912,12 @@ class RegionOf(Function):
         return IndexAdd.apply(flat, ctx.region, grad.reshape(-1)).reshape(ctx.base_shape), None
 
 
-def _regenerate(view):
+def _regenerate(view, region=None):
     base = view._base
     view._hist_seen = base._hist
     if base.requires_grad:
         with enable_grad():
-            RegionOf.apply(base, (view, _region(view)))
+            RegionOf.apply(base, (view, _region(view) if region is None else region))
         view._output_nr = 0
 
 

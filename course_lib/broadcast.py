@@ -242,18 +242,22 @@ def _across_grain(x):
     return type(x) is np.ndarray and x.ndim > 0 and builtins.abs(x.strides[-1]) > 64
 
 
+def _split_min(a, b):
+    """From how many result elements ufunc(a, b) is worth splitting across the threads."""
+    return _PARALLEL_MIN_STRIDED if _across_grain(a) or _across_grain(b) else _PARALLEL_MIN
+
+
 def _may_split(a, b):
     """A cheap first test: could ufunc(a, b) be big enough for the threads? (_parallel decides exactly.)"""
     size = (a.size if type(a) is np.ndarray else 1) * (b.size if type(b) is np.ndarray else 1)
-    return _threads > 1 and size >= (_PARALLEL_MIN_STRIDED if _across_grain(a) or _across_grain(b)
-                                     else _PARALLEL_MIN)
+    return _threads > 1 and size >= _split_min(a, b)
 
 
 def _parallel(ufunc, a, b, **kwargs):
     """ufunc(a, b) for a large result: into one output array, a slice of it per thread. None if not worth it."""
     global _helpers
     shape = np.broadcast_shapes(np.shape(a), np.shape(b))
-    if math.prod(shape) < (_PARALLEL_MIN_STRIDED if _across_grain(a) or _across_grain(b) else _PARALLEL_MIN):
+    if math.prod(shape) < _split_min(a, b):
         return None
     d = next((d for d, n in enumerate(shape) if n > 1), 0)
     if shape[d] < _threads:
@@ -282,8 +286,7 @@ def _parallel(ufunc, a, b, **kwargs):
 def binary(ufunc, a, b):
     """Apply a NumPy ufunc to two operands with PyTorch's broadcasting and type promotion."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype is b.dtype \
-            and (a.size < _PARALLEL_MIN_STRIDED
-                 or a.size < _PARALLEL_MIN and not (_across_grain(a) or _across_grain(b))):
+            and (a.size < _PARALLEL_MIN_STRIDED or a.size < _split_min(a, b)):
         return ufunc(a, b)  # the commonest case of all, checked inline: nothing to broadcast or promote
     a, b = _operands(a, b)
     if _may_split(a, b):
