@@ -38,9 +38,11 @@ __all__ = [
     "SumTo",
     "Mean",
     "Var",
+    "Std",
     "AMax",
     "AMin",
     "MaxDim",
+    "AMaxDim",
     "ScatterDim",
     "LogSumExp",
     "Softmax",
@@ -112,6 +114,8 @@ __all__ = [
 
 
 import builtins
+import collections
+import copy
 import functools
 import math
 
@@ -162,9 +166,14 @@ class set_grad_enabled:
 
 
 class no_grad(set_grad_enabled):
-    """Inside `with no_grad():` (or a function decorated `@no_grad()`), nothing is recorded."""
+    """Inside `with no_grad():` (or a function decorated `@no_grad()` or `@no_grad`), nothing is recorded."""
 
-    def __init__(self):
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)  # @no_grad without parentheses, as PyTorch allows
+
+    def __init__(self, orig_func=None):
         self.mode = False
 
     def __enter__(self):
@@ -176,7 +185,7 @@ class no_grad(set_grad_enabled):
 class enable_grad(no_grad):
     """Turn recording back on inside a no_grad region."""
 
-    def __init__(self):
+    def __init__(self, orig_func=None):
         self.mode = True
 
 
@@ -203,6 +212,8 @@ class Function:
     _next = ()
     _out_arr = None
     _retained = None
+    _nargs = 0
+    _keeps = False  # True for ops whose backward reads state kept on ctx (masks): freed like saved tensors
     n_outputs = 1
     saves_input = True  # False for ops (Add, Sub) whose backward never reads their inputs' values
     save_output = False  # set by ops whose backward uses their own result (exp, tanh, sigmoid)
@@ -240,6 +251,8 @@ class Function:
 
     @property
     def needs_input_grad(self):
+        if not self._next and self._nargs:  # forward ran without recording
+            return (False,) * self._nargs
         return tuple(e is not None for e in self._next)
 
     @property
@@ -258,7 +271,7 @@ class Function:
         return f"<{self.name()}>"
 
     def _free(self):
-        if self._saved:
+        if self._saved or self._keeps:
             self._saved = _FREED
         self._out_arr = None
 
@@ -279,24 +292,31 @@ class Function:
                     record = True
         ctx = cls.__new__(cls)
         if record and _grad_enabled:
-            # one edge per argument: (input's node or the leaf itself, input's shape, output number) or None
+            # one edge per argument: (input's node or the leaf itself, input's shape, output number, input's
+            # dtype) or None
             edges = []
             for a in args:
-                edges.append((a.grad_fn or a, a._arr.shape, a._output_nr)
+                edges.append((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
                              if isinstance(a, Tensor) and a.requires_grad else None)
+            ctx._next = edges = tuple(edges)  # so that forward can read ctx.needs_input_grad
             _grad_enabled = False  # forward itself is never recorded
             try:
                 out = cls.forward(ctx, *args)
             finally:
                 _grad_enabled = True
         else:
+            ctx._nargs = len(args)
             out = cls.forward(ctx, *args)
             record = False
         if backend is None:
             backend = cpu_backend
-        if cls.n_outputs == 1:
+        if type(out) is tuple and cls.n_outputs == 1:  # a user's Function may return several outputs
+            ctx.n_outputs = len(out)
+        elif cls.n_outputs == 1:
             if type(out) is not Tensor:
                 out = Tensor._from(out, backend)
+            elif any(out is a for a in args):  # an input returned as is: the output is a new tensor sharing it
+                out = out.detach()
             if record and out._arr.dtype.kind == "f":
                 ctx._next = tuple(edges)
                 ctx._backend = backend
@@ -307,13 +327,14 @@ class Function:
                     box = out._vbox or out._make_vbox()
                     ctx._out_version = (box[0], box)
             return out
-        outs = tuple(o if type(o) is Tensor else Tensor._from(o, backend) for o in out)
+        outs = tuple((o.detach() if builtins.any(o is a for a in args) else o) if isinstance(o, Tensor)
+                     else Tensor._from(o, backend) if hasattr(o, "shape") else o for o in out)
         if record:
             ctx._next = tuple(edges)
             ctx._backend = backend
             skip = getattr(ctx, "_non_diff", ())
             for i, o in enumerate(outs):
-                if o._arr.dtype.kind == "f" and id(o) not in skip:
+                if isinstance(o, Tensor) and o._arr.dtype.kind == "f" and id(o) not in skip:
                     o.grad_fn, o.requires_grad, o._output_nr = ctx, True, i
         return outs
 
@@ -393,8 +414,11 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                 if node._retained:
                     for t in node._retained:
                         g = grads[t._output_nr]
-                        if g is not None:
-                            t.grad = _accumulate(t.grad, g if create_graph else g.detach())
+                        if g is not None:  # a copy of its own: g may be shared, or a stride-0 view
+                            g = g if create_graph else g.detach()
+                            t.grad = g.clone() if t.grad is None else t.grad + g
+                if node._saved is _FREED and node._keeps:
+                    raise RuntimeError(_FREED_MESSAGE)
                 input_grads = node.backward(node, *grads)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
@@ -404,7 +428,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
             for edge, g in zip(edges, input_grads):
                 if edge is None:
                     continue
-                target, shape, nr = edge
+                target, shape, nr, dt = edge
+                if g is not None and g._arr.dtype != dt:  # a float32 input gets a float32 gradient, always
+                    g = g.to(storage.dtype_of(np.empty(0, dt)))
                 if isinstance(target, Tensor):
                     if g is not None:
                         _deliver(target, g if g._arr.shape == shape else _sum_to(g, shape, node), capture, handed)
@@ -457,8 +483,12 @@ def _deliver(leaf, g, capture, handed=None):
         if handed is not None:
             handed.add(id(g))
         leaf.grad = g
-    else:
+    elif _grad_enabled or leaf.grad.requires_grad or leaf.grad.shape != g.shape or leaf.grad.dtype != g.dtype \
+            or not leaf.grad.is_contiguous():
         leaf.grad = leaf.grad + g
+    else:  # as PyTorch: accumulate in place, so a reference to .grad taken earlier sees the sum
+        np.add(leaf.grad._arr, g._arr, out=leaf.grad._arr)
+        leaf.grad._bump()
 
 
 def _make_grads(outputs, grad_outputs):
@@ -536,8 +566,8 @@ def parse_to_args(*args, **kwargs):
     to(other_tensor), to(device=..., dtype=...). Either may be None. Module.to (notebook 05) uses it too."""
     device, dtype = kwargs.get("device"), kwargs.get("dtype")
     for a in args:
-        if isinstance(a, storage.dtype):
-            dtype = a
+        if isinstance(a, storage.dtype) or a in (float, int, builtins.bool):
+            dtype = storage.as_dtype(a)
         elif isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
         else:
@@ -724,7 +754,9 @@ class Tensor(StridedTensor):
         extras = []
         if self._backend is not cpu_backend:
             extras.append(f"device='{self.device}'")
-        if self.dtype not in (storage.float32, storage.int64, storage.bool_) or self.numel() == 0:
+        if self.numel() == 0 and self.ndim != 1:  # an empty tensor's shape is not visible in []
+            extras.append(f"size={tuple(self.shape)}")
+        if self.dtype not in (storage.float32, storage.int64, storage.bool_):
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
@@ -732,6 +764,33 @@ class Tensor(StridedTensor):
             extras.append("requires_grad=True")
         body = _format_array(self._backend.to_numpy(self._arr))
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __format__(self, spec):
+        if self.ndim == 0:  # f"{loss:.4f}" formats the number, as in PyTorch
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+    # -- copies: copy.deepcopy (a model's best weights) and pickle -------------------
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment. Use .detach() first, or deepcopy the leaves.")
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new._arr, new._backend = self._arr.copy(), self._backend
+        for k, v in self.__dict__.items():  # requires_grad, grad, and any attribute a user set
+            if k not in _STORAGE_FIELDS and k not in _GRAPH_FIELDS:
+                setattr(new, k, copy.deepcopy(v, memo))
+        return new
+
+    def __reduce_ex__(self, protocol):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) can be pickled; "
+                               "use .detach() first.")
+        data = self._backend.to_numpy(self._arr).copy()
+        return _rebuild_tensor, (type(self), data, self.device.type, self.requires_grad, self.grad)
 
     # -- views (differentiable, sharing the buffer) ------------------------------
     def as_strided(self, size, stride, storage_offset=None):
@@ -743,6 +802,7 @@ class Tensor(StridedTensor):
     def transpose(self, dim0, dim1):
         nd = self.ndim
         if nd == 0:
+            normalize_dim(dim0, 0), normalize_dim(dim1, 0)  # only 0 and -1 name a 0-d tensor's dim
             return self
         order = list(range(nd))
         a, b = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
@@ -777,6 +837,8 @@ class Tensor(StridedTensor):
 
     def split(self, split_size_or_sections, dim=0):
         """Consecutive pieces along dim, as views: of one size (the last may be shorter), or of the given sizes."""
+        if self.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
         dim = normalize_dim(dim, self.ndim)
         n = self.shape[dim]
         if isinstance(split_size_or_sections, int):
@@ -801,14 +863,20 @@ class Tensor(StridedTensor):
 
     def chunk(self, chunks, dim=0):
         """`chunks` views along dim, each ceil(n / chunks) long (the last may be shorter, or missing)."""
+        if self.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.size(dim)
         return self.split(-(-n // chunks) if n else [0] * chunks, dim)
 
     def __getitem__(self, key):
+        key = storage.index_key(key)  # x[i] with a 0-d integer tensor i is x[int(i)]: a view
         if isinstance(key, Tensor) or (isinstance(key, tuple) and any(isinstance(k, (Tensor, list)) for k in key)) \
                 or isinstance(key, list):
+            split = storage.select_first(key, self.ndim)
+            if split is not None:  # x[0, :, idx]: PyTorch selects with the ints first, then indexes the view
+                return self[split[0]][split[1]]
             return Index.apply(self, key)
         return Slice.apply(self, key)
 
@@ -896,21 +964,28 @@ class Tensor(StridedTensor):
         return self._bump()
 
     def fill_(self, value):
+        storage._fill_value(value)  # a number or a 0-d tensor, as PyTorch requires
         if self._check_inplace((value,)):
             return self._rebase(SetItem.apply(self, Ellipsis, value))
-        self._arr.fill(value.item() if isinstance(value, Tensor) else value)
+        StridedTensor.fill_(self, value)
         return self._bump()
 
     def zero_(self):
         return self.fill_(0)
 
     def copy_(self, src):
+        storage.check_copy(self, src)
         if self._check_inplace((src,)):
             return self._rebase(SetItem.apply(self, Ellipsis, src))
         StridedTensor._write(self, src)
         return self._bump()
 
     def __setitem__(self, key, value):
+        key = storage.index_key(key)
+        split = storage.select_first(key, self.ndim)
+        if split is not None:  # x[0, :, idx] = v: write through the view x[0] (as PyTorch orders the dims)
+            self[split[0]][split[1]] = value
+            return
         if self._check_inplace((value,)):
             self._rebase(SetItem.apply(self, key, value))
             return
@@ -983,9 +1058,13 @@ class Tensor(StridedTensor):
         return _no_grad_binary(np.remainder, self, other)
 
     def __eq__(self, other):
+        if other is None or isinstance(other, str):  # as PyTorch: never equal, so `x in [None, ...]` works
+            return False
         return _no_grad_binary(np.equal, self, other)
 
     def __ne__(self, other):
+        if other is None or isinstance(other, str):
+            return True
         return _no_grad_binary(np.not_equal, self, other)
 
     def __lt__(self, other):
@@ -1072,29 +1151,32 @@ class Tensor(StridedTensor):
         return self == other
 
     def sum(self, dim=None, keepdim=False):
-        return Sum.apply(self, dim, keepdim)
+        return Sum.apply(self, dim if dim != () and dim != [] else None, keepdim)
 
     def mean(self, dim=None, keepdim=False):
-        return Mean.apply(self, dim, keepdim)
+        return Mean.apply(self, dim if dim != () and dim != [] else None, keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
         return Var.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
 
     def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        return self.var(dim, unbiased, keepdim, correction).sqrt()
+        return Std.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
 
     def max(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return Maximum.apply(self, dim)
-        return AMax.apply(self) if dim is None else MaxDim.apply(self, dim, keepdim, True)
+        return AMax.apply(self) if dim is None else _max_result(*MaxDim.apply(self, dim, keepdim, True))
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return Minimum.apply(self, dim)
-        return AMin.apply(self) if dim is None else MaxDim.apply(self, dim, keepdim, False)
+        return AMin.apply(self) if dim is None else _min_result(*MaxDim.apply(self, dim, keepdim, False))
 
     def amax(self, dim=None, keepdim=False):
-        return AMax.apply(self) if dim is None else MaxDim.apply(self, dim, keepdim, True)[0]
+        return AMax.apply(self) if dim is None else AMaxDim.apply(self, dim, keepdim, True)
+
+    def amin(self, dim=None, keepdim=False):
+        return AMin.apply(self) if dim is None else AMaxDim.apply(self, dim, keepdim, False)
 
     def argmax(self, dim=None, keepdim=False):
         return Tensor._from(argmax_kernel(self._arr, dim, keepdim), self._backend)
@@ -1158,6 +1240,27 @@ def _format_array(arr):
     return np.array2string(arr, separator=", ", prefix="tensor(", formatter=kinds or None, threshold=1000, edgeitems=3)
 
 
+_STORAGE_FIELDS = {"_arr", "_buf", "_strides", "_offset", "_backend"}
+_GRAPH_FIELDS = {"grad_fn", "_output_nr", "_vbox", "_base", "_hist", "_hist_seen"}
+
+
+def _rebuild_tensor(cls, data, device, requires_grad, grad):
+    """What unpickling calls: a leaf tensor of class `cls` holding a copy of `data`, on `device`."""
+    backend = storage.get_backend(device)
+    t = cls.__new__(cls)
+    t._arr, t._backend = backend.from_numpy(data), backend
+    if requires_grad:
+        t.requires_grad = True
+    if grad is not None:
+        t.grad = grad
+    return t
+
+
+# x.max(dim) returns (values, indices) with names, like PyTorch's torch.return_types.max
+_max_result = collections.namedtuple("max", ["values", "indices"])
+_min_result = collections.namedtuple("min", ["values", "indices"])
+
+
 def _no_grad_binary(ufunc, a, b):
     """Operators with no gradient (comparisons, //, %, &, |): computed directly, never recorded."""
     backend = a._backend
@@ -1180,12 +1283,23 @@ class Add(Function):
         return grad, grad
 
 
+def _is_bool(x):
+    return type(x) is builtins.bool or getattr(x, "dtype", None) == np.bool_
+
+
 class Sub(Function):
     saves_input = False
 
     @staticmethod
     def forward(ctx, a, b):
-        return binary(np.subtract, _arr(a), _arr(b))
+        a_, b_ = _arr(a), _arr(b)
+        bools = _is_bool(a_) + _is_bool(b_)
+        if bools:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                               "`logical_xor()` operator instead." if bools == 2 else
+                               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        return binary(np.subtract, a_, b_)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1245,7 +1359,13 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
-        ga = grad * b * a ** (b - 1) if da else None
+        ga = None
+        if da:  # where the exponent is 0 the gradient is 0 (0 * a**-1 would be nan at a = 0)
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, as in PyTorch, silently
+                if isinstance(b, Tensor):
+                    ga = grad * Where.apply(b == 0, 0.0, b * a ** (b - 1))
+                else:
+                    ga = grad * b * a ** (b - 1) if b != 0 else grad * 0.0
         gb = None
         if db:
             a_t = a if isinstance(a, Tensor) else tensor(a, dtype=grad.dtype, device=grad.device)
@@ -1258,6 +1378,9 @@ class Pow(Function):
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
+        if a._arr.dtype == np.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
         return np.negative(a._arr)
 
     @staticmethod
@@ -1377,12 +1500,13 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    _keeps = True  # backward reads ctx.mask
+
     @staticmethod
     def forward(ctx, a):
         x = a._arr
-        mask = x > 0
-        ctx.mask = mask
-        return x * mask
+        ctx.mask = x > 0
+        return np.maximum(x, x.dtype.type(0))  # not x * mask: -inf * 0 would be nan
 
     @staticmethod
     def backward(ctx, grad):
@@ -1390,6 +1514,8 @@ class Relu(Function):
 
 
 class Clamp(Function):
+    _keeps = True
+
     @staticmethod
     def forward(ctx, a, min, max):
         x = a._arr
@@ -1401,16 +1527,28 @@ class Clamp(Function):
             out = binary(np.maximum, out, _arr(min))
         elif max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor):  # a tensor bound gets the gradient where it wins
+            ctx.min_wins = binary(np.less, x, min._arr)
+            if max is not None:
+                ctx.min_wins &= binary(np.less_equal, min._arr, _arr(max))
         if max is not None:
+            if isinstance(max, Tensor):
+                ctx.max_wins = binary(np.greater, out, max._arr)
             out = binary(np.minimum, out, _arr(max))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * Tensor._from(ctx.mask, grad._backend), None, None
+        da, dmin, dmax = ctx.needs_input_grad
+        b = grad._backend
+        return (grad * Tensor._from(ctx.mask, b) if da else None,
+                grad * Tensor._from(ctx.min_wins, b) if dmin else None,
+                grad * Tensor._from(ctx.max_wins, b) if dmax else None)
 
 
 class Maximum(Function):
+    _keeps = True
+
     @staticmethod
     def forward(ctx, a, b):
         a_, b_ = _arr(a), _arr(b)
@@ -1420,7 +1558,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        wa = Tensor._from(ctx.a_wins + 0.5 * ctx.tie, grad._backend)  # ties share the gradient
+        wa = Tensor._from((ctx.a_wins + 0.5 * ctx.tie).astype(grad._arr.dtype), grad._backend)  # ties share it
         return grad * wa, grad * (1 - wa)
 
 
@@ -1575,7 +1713,24 @@ class Var(Function):
         n = math.prod(a.shape[d] for d in ctx.axes)
         g = grad.reshape(_keep_shape(a.shape, ctx.axes))
         centered = a - a.mean(ctx.axes, keepdim=True)
-        return g * centered * (2.0 / builtins.max(n - ctx.correction, 0)), None, None, None
+        dof = n - ctx.correction
+        return g * centered * (2.0 / dof if dof > 0 else math.nan), None, None, None
+
+
+class Std(Function):
+    """std = sqrt(var), with PyTorch's gradient where std is 0 (all values equal): 0, not 0/0."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, dim, correction, keepdim):
+        return np.sqrt(Var.forward(ctx, a, dim, correction, keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.saved_output
+        zero = out == 0
+        return Var.backward(ctx, Where.apply(zero, 0.0, grad / (2 * Where.apply(zero, 1.0, out))))
 
 
 class AMax(Function):
@@ -1591,7 +1746,7 @@ class AMax(Function):
     def backward(ctx, grad):
         a, = ctx.saved_tensors
         mask = a._arr == ctx.out
-        return grad * Tensor._from(mask / mask.sum(), grad._backend)
+        return grad * Tensor._from((mask / mask.sum()).astype(grad._arr.dtype), grad._backend)
 
 
 class AMin(AMax):
@@ -1606,6 +1761,7 @@ class MaxDim(Function):
     """max(dim) / min(dim): (values, indices); the gradient goes to the chosen index."""
 
     n_outputs = 2
+    _keeps = True
 
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest):
@@ -1622,6 +1778,28 @@ class MaxDim(Function):
     def backward(ctx, grad_values, grad_indices):
         g = grad_values if ctx.keepdim or not ctx.shape else grad_values.unsqueeze(ctx.dim)
         return ScatterDim.apply(g, ctx.dim, ctx.idx, ctx.shape), None, None, None
+
+
+class AMaxDim(Function):
+    """amax(dim) / amin(dim): values only, and tied elements share the gradient evenly (max(dim) picks one)."""
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, largest):
+        x = a._arr
+        axes = reduce_dims(dim, x.ndim)
+        for d in axes:
+            if x.shape[d] == 0:
+                raise IndexError(f"{'amax' if largest else 'amin'}(): Expected reduction dim {d} to have non-zero size.")
+        out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
+        ctx.share = x == out
+        ctx.share = ctx.share / ctx.share.sum(axis=axes, keepdims=True)
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return out if keepdim else out.reshape([n for d, n in enumerate(x.shape) if d not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad if ctx.keepdim else grad.reshape(_keep_shape(ctx.shape, ctx.axes))
+        return g * Tensor._from(ctx.share.astype(grad._arr.dtype), grad._backend), None, None, None
 
 
 class ScatterDim(Function):
@@ -1816,7 +1994,8 @@ class Slice(Function):
 def _np_key(key):
     if not isinstance(key, tuple):
         key = (key,)
-    return tuple(k._arr if isinstance(k, Tensor) else (np.asarray(k) if isinstance(k, list) else k) for k in key)
+    return tuple(k._arr if isinstance(k, Tensor) else
+                 ((np.asarray(k) if k else np.zeros(0, np.int64)) if isinstance(k, list) else k) for k in key)
 
 
 class Index(Function):
@@ -1925,9 +2104,10 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *tensors):
         arrays = [t._arr for t in tensors]
-        ctx.dim = normalize_dim(dim, arrays[0].ndim) if arrays else 0
+        out = cat_kernel(arrays, dim)  # checks the shapes first, with PyTorch's messages
+        ctx.dim = normalize_dim(dim, arrays[0].ndim)
         ctx.sizes = [a.shape[ctx.dim] for a in arrays]
-        return cat_kernel(arrays, dim)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -1942,6 +2122,8 @@ class Cat(Function):
 class Stack(Function):
     @staticmethod
     def forward(ctx, dim, *tensors):
+        if not tensors:
+            raise RuntimeError("stack expects a non-empty TensorList")
         ctx.dim = normalize_dim(dim, tensors[0].ndim + 1)
         return stack_kernel([t._arr for t in tensors], dim)
 
@@ -2102,6 +2284,20 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 def argmax(x, dim=None, keepdim=False):
     return x.argmax(dim, keepdim)
+
+
+def _function_form(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"course_lib.{name}(x, ...) is x.{name}(...), as in PyTorch."
+    return fn
+
+
+# PyTorch offers these as functions too: torch.max(logits, 1), torch.reshape(x, shape), ...
+max, min, reshape, unsqueeze, squeeze, transpose, permute, t, var, std, clone, detach, numel = (
+    _function_form(n) for n in ("max", "min", "reshape", "unsqueeze", "squeeze", "transpose",
+                                "permute", "t", "var", "std", "clone", "detach", "numel"))
 
 
 def argmin(x, dim=None, keepdim=False):

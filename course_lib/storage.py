@@ -27,7 +27,10 @@ __all__ = [
     "cpu_backend",
     "register_backend",
     "get_backend",
+    "index_key",
+    "select_first",
     "StridedTensor",
+    "check_copy",
     "manual_seed",
     "default_generator",
     "tensor",
@@ -94,8 +97,8 @@ def as_dtype(x):
         return bool_
     if x is int:
         return int64
-    if x is float:
-        return float32
+    if x is float:  # Python's float is a double, as in PyTorch
+        return float64
     try:
         return _DTYPES[np.dtype(x)]
     except (KeyError, TypeError):
@@ -226,9 +229,9 @@ def infer_shape(shape, count: int) -> tuple:
 
 def flatten_shape(shape: tuple, start_dim: int = 0, end_dim: int = -1) -> tuple:
     """The shape after merging dims start_dim..end_dim into one."""
+    a, b = normalize_dim(start_dim, len(shape)), normalize_dim(end_dim, len(shape))
     if not shape:
         return (1,)
-    a, b = normalize_dim(start_dim, len(shape)), normalize_dim(end_dim, len(shape))
     if a > b:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     return shape[:a] + (numel(shape[a:b + 1]),) + shape[b + 1:]
@@ -299,6 +302,9 @@ class Backend:
     def __repr__(self):
         return f"Backend({self.name!r}, {self.xp.__name__})"
 
+    def __reduce__(self):  # copy.deepcopy and pickle of a tensor keep its device's one backend
+        return get_backend, (self.name,)
+
 
 cpu_backend = Backend("cpu", np)
 _BACKENDS = {"cpu": cpu_backend}
@@ -326,6 +332,76 @@ def get_backend(dev):
         raise RuntimeError(f"device '{dev}' is not available: {why}") from None
 
 
+def index_key(key):
+    """An index as PyTorch reads it: a 0-d integer tensor counts as an int (so x[i] is a view, and writes
+    through it land in x), in a tuple too."""
+    if type(key) is int or type(key) is slice:  # the common cases, quickly
+        return key
+    if isinstance(key, StridedTensor):
+        return _index_int(key)
+    if isinstance(key, tuple) and any(isinstance(k, StridedTensor) for k in key):
+        return tuple(_index_int(k) if isinstance(k, StridedTensor) else k for k in key)
+    return key
+
+
+def _index_int(k):
+    return int(k.item()) if k.ndim == 0 and k._arr.dtype.kind in "iu" else k
+
+
+def select_first(key, ndim):
+    """PyTorch applies an index's ints first, as selections, then its tensor/list/mask indices; NumPy would treat
+    the ints as index arrays too, and move dims around differently (x[0, :, [1, 2]] is (3, 2) in PyTorch, (2, 3) in
+    NumPy). For a key that mixes the two, return (the selections, the rest) to apply one after the other."""
+    if not isinstance(key, tuple):
+        return None
+    def is_int(k):
+        return isinstance(k, (int, np.integer)) and not isinstance(k, builtins.bool)
+    def is_tensor(k):
+        return isinstance(k, (StridedTensor, list, np.ndarray))
+    if not (any(is_int(k) for k in key) and any(is_tensor(k) for k in key)):
+        return None
+    def dims(k):  # how many of the tensor's dims an entry consumes
+        if is_tensor(k):
+            return np.ndim(k._arr if isinstance(k, StridedTensor) else k) if _is_mask(k) else 1
+        return 0 if k is None or k is Ellipsis else 1
+    e = next((i for i, k in enumerate(key) if k is Ellipsis), None)  # `in` would compare tensors with ==
+    if e is not None:
+        key = key[:e] + (slice(None),) * (ndim - sum(dims(k) for k in key)) + key[e + 1:]
+    first, rest = [], []
+    for k in key:
+        if is_int(k):
+            first.append(k)
+        elif k is None or isinstance(k, slice):
+            first.append(k)
+            rest.append(slice(None))
+        elif is_tensor(k):
+            first.extend([slice(None)] * dims(k))
+            rest.append(k)
+        else:
+            return None  # anything else (a Python bool): leave it to NumPy
+    return tuple(first), tuple(rest)
+
+
+def _is_mask(k):
+    a = k._arr if isinstance(k, StridedTensor) else np.asarray(k)
+    return a.dtype == np.bool_
+
+
+def _byte_strides_ok(array):
+    """Can `array`'s layout be described in element strides over a flat buffer (none negative, none partial)?"""
+    n = array.itemsize
+    return all(s >= 0 and s % n == 0 for s in array.strides)
+
+
+def _span_buffer(array):
+    """(buffer, element strides) for a NumPy array of any such layout: the buffer runs from its first element
+    to its last, so `as_strided(buffer, shape, strides, 0)` is `array` again, sharing its memory."""
+    n = array.itemsize
+    strides = tuple(s // n for s in array.strides)
+    span = 1 + sum((size - 1) * s for size, s in zip(array.shape, strides)) if array.size else 0
+    return np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(n,)), strides
+
+
 class StridedTensor:
     """A flat buffer seen through (shape, strides, offset): the storage layer of a tensor.
 
@@ -342,7 +418,7 @@ class StridedTensor:
     # -- construction ------------------------------------------------------
     @classmethod
     def _wrap(cls, array, backend=None):
-        """Take ownership of a kernel's fresh result (made C order when first viewed)."""
+        """Take ownership of a kernel's fresh result (its buffer and strides are read when first needed)."""
         if isinstance(array, np.generic):  # NumPy returns scalars from 0-d math: keep an array
             array = np.asarray(array)
         t = cls.__new__(cls)
@@ -366,9 +442,16 @@ class StridedTensor:
         """The flat one-dimensional buffer this tensor reads from."""
         if self._buf is None:
             arr = self._arr
-            if not arr.flags.c_contiguous:  # a kernel may return another layout: fix it before any view exists
+            if arr.flags.c_contiguous:
+                self._buf = arr.reshape(-1)  # C-contiguous, so this is a view, not a copy
+            elif type(arr) is np.ndarray and _byte_strides_ok(arr):
+                # A kernel kept its input's layout (NumPy does, as PyTorch does: `x.t() * 2` is stored column by
+                # column). Read the memory it spans as the buffer and keep the layout: no copy, so aliases of
+                # `_arr` (detach(), .data, numpy()) keep sharing memory with this tensor.
+                self._buf, self._strides = _span_buffer(arr)
+            else:  # another device's array or a negative stride: make it C order before any view exists
                 self._arr = arr = self._backend.xp.asarray(arr, order="C")
-            self._buf = arr.reshape(-1)  # C-contiguous, so this is a view, not a copy
+                self._buf = arr.reshape(-1)
         return self._buf
 
     @property
@@ -381,9 +464,9 @@ class StridedTensor:
 
     def stride(self, dim=None):
         strides = self._strides
-        if strides is None:  # a kernel's result: C order once `buffer` has been looked at
+        if strides is None:  # a kernel's result: its layout is settled once `buffer` has been looked at
             self.buffer
-            strides = contiguous_strides(self._arr.shape)
+            strides = self._strides or contiguous_strides(self._arr.shape)
         return strides if dim is None else strides[normalize_dim(dim, len(strides))]
 
     def storage_offset(self):
@@ -413,7 +496,9 @@ class StridedTensor:
         return self._backend.device
 
     def is_contiguous(self):
-        return self._strides is None or is_contiguous_layout(self._arr.shape, self._strides)
+        if self._strides is None:  # a kernel's result, not looked at yet
+            return self._arr.flags.c_contiguous
+        return is_contiguous_layout(self._arr.shape, self._strides)
 
     def element_size(self):
         return self._arr.itemsize
@@ -521,8 +606,11 @@ class StridedTensor:
         if dim is None:
             dims = {d for d, n in enumerate(shape) if n == 1}
         else:
-            dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-            dims = {d for d in (normalize_dim(d, self.ndim) for d in dims) if shape and shape[d] == 1}
+            dims = [normalize_dim(d, self.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+            for d in dims:
+                if dims.count(d) > 1:
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            dims = {d for d in dims if shape and shape[d] == 1}
         keep = [d for d in range(len(shape)) if d not in dims]
         return self._view(tuple(shape[d] for d in keep), tuple(strides[d] for d in keep), self._offset)
 
@@ -592,16 +680,20 @@ class StridedTensor:
             if isinstance(k, StridedTensor):
                 k = k._arr
             elif isinstance(k, list):
-                k = np.asarray(k)
+                k = np.asarray(k) if k else np.zeros(0, np.int64)  # x[[]] selects nothing
             if hasattr(k, "dtype") and k.dtype != np.bool_ and k.dtype.kind not in "iu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(k)
         return tuple(out)
 
     def __getitem__(self, key):
+        key = index_key(key)
         basic = self._basic_index(key)
         if basic is not None:
             return self._view(*basic)
+        split = select_first(key, self.ndim)
+        if split is not None:  # ints mixed with tensor indices: select with the ints first, as PyTorch does
+            return self[split[0]][split[1]]
         try:
             result = self._arr[self._advanced_key(key)]
         except IndexError as e:
@@ -634,6 +726,8 @@ class StridedTensor:
     # -- writes through the buffer -----------------------------------------
     def _write(self, value, key=None):
         """Write `value` (a number, array or tensor, broadcast) into self[key], through to the buffer."""
+        if value is None:
+            raise TypeError(f"can't assign a NoneType to a {self.dtype.name} tensor")
         if isinstance(value, StridedTensor):
             if value._backend is not self._backend:
                 raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
@@ -647,34 +741,47 @@ class StridedTensor:
                 _check_no_overlap(target)  # writing one number everywhere is fine; an array is ambiguous
             target[...] = value
             return
+        key = index_key(key)
         basic = self._basic_index(key)
         if basic is not None:
             target = self._backend.as_strided(self.buffer, *basic)
             _check_broadcast_into(np.shape(value), target.shape)
-            if np.ndim(value):
-                _check_no_overlap(target)
+            _check_no_overlap(target)
             target[...] = value
-        else:
-            self._arr[self._advanced_key(key)] = value
+            return
+        split = select_first(key, self.ndim)
+        if split is not None:  # ints mixed with tensor indices: select with the ints first, as PyTorch does
+            return self[split[0]]._write(value, split[1])
+        key = self._advanced_key(key)
+        try:
+            self._arr[key] = value
+        except ValueError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast "
+                               f"to indexing result of shape {list(self._arr[key].shape)}") from None
 
     def __setitem__(self, key, value):
         self._write(value, key)
 
     def fill_(self, value):
-        self._arr.fill(value)
+        self._arr.fill(_fill_value(value))
         return self
 
     def zero_(self):
         return self.fill_(0)
 
     def copy_(self, src):
+        check_copy(self, src)
         self._write(src)
         return self
 
     def _inplace(self, ufunc, other):
         _check_no_overlap(self._arr)
         other = other._arr if isinstance(other, StridedTensor) else other
-        ufunc(self._arr, other, out=self._arr, casting="same_kind")
+        try:
+            ufunc(self._arr, other, out=self._arr, casting="same_kind")
+        except (TypeError, ValueError):  # say what PyTorch says, in its words, rather than NumPy's
+            _explain_inplace(self._arr, other, ufunc)
+            raise
         return self
 
     def add_(self, other, alpha=1):
@@ -701,6 +808,50 @@ def _check_no_overlap(target):
     if any(s == 0 and n > 1 for n, s in zip(target.shape, target.strides)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                            "single memory location. Please clone() the tensor before performing the operation.")
+
+
+_KIND_NAMES = {"b": "Bool", "i": "Long", "u": "Byte", "f": "Float"}
+
+
+def _explain_inplace(target, other, ufunc=None):
+    """Why `target op= other` cannot run, as PyTorch puts it: shapes first, then the result's dtype."""
+    shape, other_shape = target.shape, np.shape(other)
+    try:
+        result_shape = np.broadcast_shapes(shape, other_shape)
+    except ValueError:
+        for i in range(1, builtins.min(len(shape), len(other_shape)) + 1):
+            a, b = shape[-i], other_shape[-i]
+            if a != b and a != 1 and b != 1:
+                raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                   f"non-singleton dimension {builtins.max(len(shape), len(other_shape)) - i}") from None
+        raise
+    if result_shape != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(result_shape)}")
+    kind = "f" if ufunc is np.true_divide else np.result_type(target, other).kind  # int / int is a float
+    if kind != target.dtype.kind:
+        raise RuntimeError(f"result type {_KIND_NAMES.get(kind, kind)} can't be cast to the desired output type "
+                           f"{_KIND_NAMES.get(target.dtype.kind, target.dtype.name)}")
+
+
+def check_copy(dst, src):
+    """copy_ broadcasts src to dst's shape (never the other way round) and writes every element of dst once."""
+    src_shape = np.shape(src._arr if isinstance(src, StridedTensor) else src)
+    if len(src_shape) > dst.ndim:
+        raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(src_shape, dst.shape))}")
+    _check_no_overlap(dst._arr)
+
+
+def _fill_value(value):
+    """The number fill_ writes: a Python/NumPy number or a 0-d tensor (PyTorch refuses anything else)."""
+    if isinstance(value, StridedTensor):
+        if value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                               f"dimensions.")
+        return value.item()
+    if value is None or isinstance(value, (str, bytes, list, tuple)):
+        raise TypeError(f"fill_() expects a number or a 0-d tensor, got {type(value).__name__}")
+    return value
 
 
 def _check_broadcast_into(src_shape, dst_shape):
@@ -732,8 +883,13 @@ def default_generator():
 
 
 def _infer_dtype(data):
-    """PyTorch's rule for tensor(data): bools → bool, ints → int64, any float → float32."""
+    """PyTorch's rule for tensor(data): bools → bool, ints → int64, Python floats → float32; a NumPy scalar keeps
+    its own dtype (np.float64(1.5) → float64), and the widest NumPy float in a list wins."""
+    if isinstance(data, np.generic):
+        return dtype_of(np.asarray(data))
     a = np.asarray(data)
+    if a.dtype == np.float64 and isinstance(data, (list, tuple)) and _holds(data, np.float64):
+        return float64
     if a.dtype == np.bool_:
         return bool_
     if a.dtype.kind in "iu":
@@ -741,6 +897,11 @@ def _infer_dtype(data):
     if a.dtype.kind == "f":
         return float32
     raise TypeError(f"can't build a tensor from data of type {a.dtype} ({type(data).__name__})")
+
+
+def _holds(data, np_type):
+    """Does the nested list `data` hold a NumPy scalar of `np_type`?"""
+    return any(_holds(v, np_type) if isinstance(v, (list, tuple)) else type(v) is np_type for v in data)
 
 
 def _make(np_array, dtype, device):
@@ -767,24 +928,32 @@ def from_numpy(array):
     dtype_of(array)
     if array.flags.c_contiguous:
         return StridedTensor._wrap(array)
-    n = array.itemsize
     if any(s < 0 for s in array.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
                          "strides are not currently supported. (You can probably work around this by making a "
                          "copy of your array  with array.copy().)")
-    if any(s % n for s in array.strides):
+    if not _byte_strides_ok(array):
         raise ValueError("given numpy array strides not a multiple of the element byte size. Copy the numpy "
                          "array to reallocate the memory.")
-    strides = tuple(s // n for s in array.strides)
-    span = 1 + sum((size - 1) * s for size, s in zip(array.shape, strides)) if array.size else 0
-    buf = np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(n,))
     t = StridedTensor.__new__(StridedTensor)
-    t._arr, t._buf, t._strides = array, buf, strides
+    t._arr = array
+    t._buf, t._strides = _span_buffer(array)
     return t
+
+
+def _check_size(size):
+    """A new tensor's size: no negative dims (RuntimeError as PyTorch)."""
+    for n in size:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+    return size
 
 
 def _full(size, value, dtype, device):
     backend = cpu_backend if device is None else get_backend(device)
+    _check_size(size)
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"fill value must be a number, not {type(value).__name__}")
     return StridedTensor._wrap(backend.xp.full(size, value, dtype=dtype.np), backend)
 
 
@@ -817,40 +986,72 @@ def full_like(t, fill_value, dtype=None, device=None):
     return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device)
 
 
+def _number(v):
+    """A Python number from a number or a one-element tensor (arange(x.size(0)), arange(n_tensor))."""
+    return v.item() if isinstance(v, StridedTensor) else v
+
+
 def arange(start, end=None, step=1, dtype=None, device=None):
+    start, end, step = (_number(v) for v in (start, end, step))
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
     values = (start, end, step)
-    dtype = as_dtype(dtype) or (int64 if all(isinstance(v, (int, np.integer)) for v in values) else float32)
+    dtype = as_dtype(dtype) or (int64 if all(isinstance(v, (int, np.integer)) and not isinstance(v, builtins.bool)
+                                             for v in values) else float32)
+    if not dtype.is_floating_point:  # PyTorch casts the bounds and the step to the integer type first
+        start, end, step = (int(v) for v in values)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError(f"upper bound and lower bound inconsistent with step sign (start={start}, end={end}, "
+                           f"step={step})")
     return _make(np.arange(start, end, step, dtype=np.float64 if dtype.is_floating_point else np.int64),
                  dtype, device)
 
 
 def linspace(start, end, steps, dtype=None, device=None):
-    return _make(np.linspace(start, end, steps), as_dtype(dtype) or float32, device)
+    start, end, steps = (_number(v) for v in (start, end, steps))
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = as_dtype(dtype) or float32
+    if not dtype.is_floating_point:  # as PyTorch: integer ends first, then the evenly spaced values, truncated
+        start, end = int(start), int(end)
+    return _make(np.linspace(start, end, steps), dtype, device)
 
 
 def eye(n, m=None, dtype=None, device=None):
+    for k in (n, m):
+        if k is not None and k < 0:
+            raise RuntimeError(f"{'n' if k is n else 'm'} must be greater or equal to 0, got {k}")
     return _make(np.eye(n, m), as_dtype(dtype) or float32, device)
+
+
+def _random_dtype(dtype, kernel):
+    dtype = as_dtype(dtype) or float32
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{dtype.name}\' (random floats need a float dtype)')
+    return dtype
 
 
 def rand(*size, dtype=None, device=None, generator=None):
     g = generator or _default_generator
-    return _make(g.random(_size_args(size)), as_dtype(dtype) or float32, device)
+    dtype = _random_dtype(dtype, "check_uniform_bounds")
+    return _make(g.random(_check_size(_size_args(size))), dtype, device)
 
 
 def randn(*size, dtype=None, device=None, generator=None):
     g = generator or _default_generator
-    return _make(g.standard_normal(_size_args(size)), as_dtype(dtype) or float32, device)
+    dtype = _random_dtype(dtype, "normal_kernel_cpu")
+    return _make(g.standard_normal(_check_size(_size_args(size))), dtype, device)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
+    if isinstance(high, (tuple, list)):  # randint(high, size), as PyTorch allows
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     g = generator or _default_generator
-    return _make(g.integers(low, high, size=tuple(size)), as_dtype(dtype) or int64, device)
+    return _make(g.integers(low, high, size=_check_size(tuple(size))), as_dtype(dtype) or int64, device)
 
 
 def randperm(n, dtype=None, device=None, generator=None):

@@ -62,7 +62,8 @@ def test_is_contiguous_layout_matches_numpy(shape, data):
 def _index_key(draw, shape):
     """A basic index: ints (also negative), slices with positive steps, None, at most one `...`."""
     key, d, used_ellipsis = [], 0, False
-    while d < len(shape) and draw(st.booleans()):
+    # after a `...` the key must run to the last dim: the entries after it index the trailing dims
+    while d < len(shape) and (used_ellipsis or draw(st.booleans())):
         kind = draw(st.sampled_from(["int", "slice", "slice", "none", "ellipsis"]))
         n = shape[d]
         if kind == "int" and n > 0:

@@ -1,0 +1,371 @@
+"""PyTorch habits that must carry over: each case here was found by differential fuzzing against PyTorch 2.13, where
+course_lib gave another answer, another dtype, or another kind of error. The expected values come from the math
+(or from PyTorch's documented behaviour), so these run without PyTorch; test_autograd_torch.py and friends compare
+with PyTorch itself when it is installed."""
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import course_lib as cl
+from course_lib import autograd
+
+
+# -- memory and layout ----------------------------------------------------------------
+
+def test_a_result_laid_out_column_by_column_keeps_sharing_memory_with_its_aliases():
+    y = cl.arange(6.).view(2, 3).t() * 1  # NumPy keeps the transposed layout, as PyTorch does
+    d, n = y.detach(), y.numpy()
+    assert y.stride() == (1, 3) and not y.is_contiguous()
+    y[0, 0] = 100.
+    y[1] = 0.
+    assert d[0, 0].item() == 100. and n[0, 0] == 100.
+    assert n[1].tolist() == [0., 0.] and d[1].tolist() == [0., 0.]
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        y.view(-1)  # as in PyTorch: not contiguous
+    assert y.reshape(-1).tolist() == [100., 3., 0., 0., 2., 5.]
+
+
+def test_from_numpy_of_a_fortran_array_shares_memory():
+    a = np.asfortranarray(np.zeros((2, 3), np.float32))
+    t = cl.from_numpy(a)
+    t[0, 1] = 5.
+    assert a[0, 1] == 5. and t.stride() == (1, 2)
+
+
+# -- indexing -------------------------------------------------------------------------
+
+def test_a_0d_integer_tensor_indexes_like_an_int_so_writes_land():
+    x = cl.zeros(3, 2)
+    for i in cl.arange(3):
+        x[i][0] = 1.
+        x[i].add_(10)
+    assert x.tolist() == [[11., 10.]] * 3
+    y = cl.arange(6.).view(2, 3)
+    y[y.sum(1).argmax()].zero_()
+    assert y.tolist() == [[0., 1., 2.], [0., 0., 0.]]
+    assert cl.arange(24.).view(2, 3, 4)[cl.tensor(1)].storage_offset() == 12
+
+
+def test_ints_are_applied_before_tensor_indices_as_in_pytorch():
+    x = cl.arange(24.).view(2, 3, 4)
+    ref = np.arange(24.).reshape(2, 3, 4)
+    assert x[0, :, [1, 2]].shape == (3, 2)  # NumPy would give (2, 3)
+    assert x[0, :, [1, 2]].tolist() == ref[0][:, [1, 2]].tolist()
+    m = cl.arange(18.).view(2, 3, 3)
+    assert m[-1, :-1, cl.tensor([True, False, True])].tolist() == [[9., 11.], [12., 14.]]
+    assert x[..., 0, [1, 0]].shape == (2, 2) and x[[1, 0], ..., 0].shape == (2, 3)
+    x[0, :, [1, 2]] = cl.tensor([[1., 2.], [3., 4.], [5., 6.]])
+    assert x[0].tolist() == [[0., 1., 2., 3.], [4., 3., 4., 7.], [8., 5., 6., 11.]]
+
+
+def test_ints_before_tensor_indices_keep_the_gradient_right():
+    w = cl.arange(24., requires_grad=True)
+    x = w.view(2, 3, 4)
+    (x[1, :, [0, 0, 3]] * cl.tensor([1., 2., 3.])).sum().backward()
+    expected = np.zeros((2, 3, 4))
+    expected[1, :, 0] = 3.  # index 0 picked twice, weights 1 and 2
+    expected[1, :, 3] = 3.
+    assert np.array_equal(w.grad.numpy().reshape(2, 3, 4), expected)
+
+
+def test_empty_list_index_selects_nothing():
+    x = cl.arange(3.)
+    assert x[[]].shape == (0,)
+    x[[]] = 1.
+    assert x.tolist() == [0., 1., 2.]
+
+
+def test_setitem_shape_mismatch_is_a_runtime_error_naming_both_shapes():
+    x = cl.zeros(3, 4)
+    with pytest.raises(RuntimeError, match=r"shape mismatch: value tensor of shape \[3, 4\] cannot be broadcast "
+                                           r"to indexing result of shape \[2, 4\]"):
+        x[cl.tensor([0, 1])] = cl.ones(3, 4)
+    with pytest.raises(TypeError, match="NoneType"):
+        x[0] = None
+
+
+# -- creation -------------------------------------------------------------------------
+
+def test_arange_casts_bounds_to_integers_first_and_checks_the_step_sign():
+    assert cl.arange(0, 5, 1.5, dtype=cl.int64).tolist() == [0, 1, 2, 3, 4]
+    assert cl.arange(0.5, 4, 1.5, dtype=cl.int64).tolist() == [0, 1, 2, 3]
+    assert cl.arange(0.19, -3.0, -1, dtype=cl.int64).tolist() == [0, -1, -2]
+    assert cl.arange(cl.tensor(3)).dtype is cl.int64
+    assert cl.arange(0, 0).shape == (0,)
+    for args in [(1, 0), (-3,), (0, 5, -1)]:
+        with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+            cl.arange(*args)
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        cl.arange(0, 3, 0.25, dtype=cl.int64)
+
+
+def test_linspace_with_an_integer_dtype_truncates_the_ends_first():
+    assert cl.linspace(2.9, -4.72, 3, dtype=cl.int64).tolist() == [2, -1, -4]
+    with pytest.raises(RuntimeError, match="non-negative"):
+        cl.linspace(0, 1, -1)
+
+
+@pytest.mark.parametrize("make", [lambda: cl.zeros(-1), lambda: cl.ones(2, -3), lambda: cl.full((-2,), 1.),
+                                  lambda: cl.rand(-1), lambda: cl.randn(2, -1), lambda: cl.randint(3, (-1,))])
+def test_negative_sizes_are_runtime_errors(make):
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        make()
+
+
+def test_random_floats_refuse_integer_dtypes():
+    with pytest.raises(NotImplementedError, match="Long|int64"):
+        cl.rand(2, dtype=cl.int64)
+
+
+def test_python_and_numpy_scalar_types_give_pytorchs_dtypes():
+    assert cl.zeros(2, dtype=float).dtype is cl.float64
+    assert cl.ones(2).to(float).dtype is cl.float64 and cl.ones(2).to(int).dtype is cl.int64
+    assert cl.float is cl.float32 and cl.int is cl.int32
+    assert cl.tensor(np.float64(1.5)).dtype is cl.float64
+    assert cl.tensor([np.float64(1.)]).dtype is cl.float64
+    assert cl.tensor([1., 2.]).dtype is cl.float32
+    assert cl.tensor(np.float32(2)).dtype is cl.float32
+
+
+def test_repr_of_an_empty_tensor_shows_its_size():
+    assert repr(cl.zeros(2, 0)) == "tensor([], size=(2, 0))"
+    assert repr(cl.zeros(0)) == "tensor([])"
+    assert repr(cl.zeros(0, dtype=cl.float64)) == "tensor([], dtype=course_lib.float64)"
+
+
+# -- writes ---------------------------------------------------------------------------
+
+def test_inplace_errors_are_pytorchs():
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        cl.tensor([1, 2]).div_(2)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        x = cl.tensor([1, 2])
+        x += 0.5
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+        cl.zeros(3).add_(cl.ones(2, 3))
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(3\) must match the size of tensor b \(4\)"):
+        cl.zeros(3, dtype=cl.int64).sub_(cl.ones(3, 4))
+
+
+def test_fill_and_copy_check_their_argument():
+    with pytest.raises(TypeError):
+        cl.zeros(2).fill_(None)
+    with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor"):
+        cl.zeros(2).fill_(cl.tensor([3.]))
+    assert cl.zeros(2).fill_(cl.tensor(3.)).tolist() == [3., 3.]
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        cl.zeros(2, 3).copy_(cl.ones(1, 2, 3))
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        cl.zeros(1, 3).expand(2, 3).copy_(cl.tensor(3.))
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        cl.zeros(1, 3).expand(2, 3)[:, 0] = 1.
+    assert cl.zeros(1, 3).expand(2, 3).fill_(1.).tolist() == [[1.] * 3] * 2  # allowed, as in PyTorch
+
+
+# -- shapes and dims ------------------------------------------------------------------
+
+def test_dim_checks():
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times"):
+        cl.zeros(1, 3).squeeze((0, 0))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        cl.tensor(1.).transpose(0, 2)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        cl.tensor(1.).flatten(1)
+    assert cl.tensor(1.).flatten().shape == (1,)
+
+
+def test_degenerate_cat_stack_split_chunk_raise_runtime_errors():
+    with pytest.raises(RuntimeError, match="zero-dimensional tensor"):
+        cl.cat([cl.tensor([1.]), cl.tensor(2.)])
+    with pytest.raises(RuntimeError, match="non-empty"):
+        cl.stack([])
+    with pytest.raises(RuntimeError, match="at least a 1-dimensional"):
+        cl.tensor(1.).split(1)
+    with pytest.raises(RuntimeError, match="at least a 1-dimensional"):
+        cl.tensor(1.).chunk(1)
+
+
+def test_comparing_with_none_or_a_string_is_just_false():
+    x = cl.tensor([1.])
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+    assert x in [None, x] and not (x == "a")
+
+
+def test_bool_negation_and_subtraction_are_refused_like_pytorch():
+    with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor"):
+        -cl.tensor([True])
+    with pytest.raises(RuntimeError, match="two bool tensors"):
+        cl.tensor([True]) - cl.tensor([False])
+    with pytest.raises(RuntimeError, match="with a bool tensor"):
+        cl.tensor([1.]) - True
+
+
+def test_sum_over_an_empty_dim_tuple_reduces_everything():
+    assert cl.ones(2, 3).sum(dim=()).item() == 6. and cl.ones(2, 3).mean(dim=[]).item() == 1.
+
+
+# -- PyTorch's function forms and return types ---------------------------------------
+
+def test_function_forms_and_named_max():
+    logits = cl.tensor([[1., 3., 2.], [5., 0., 1.]])
+    values, predicted = cl.max(logits, 1)
+    assert predicted.tolist() == [1, 0] and values.tolist() == [3., 5.]
+    assert logits.max(1).indices.tolist() == [1, 0] and logits.min(dim=1).values.tolist() == [1., 0.]
+    assert cl.max(logits).item() == 5. and cl.min(logits).item() == 0.
+    assert cl.reshape(logits, (3, 2)).shape == (3, 2) and cl.transpose(logits, 0, 1).shape == (3, 2)
+    assert cl.unsqueeze(logits, 0).shape == (1, 2, 3) and cl.numel(logits) == 6
+    assert abs(cl.std(logits).item() - np.std(logits.numpy(), ddof=1)) < 1e-6
+    assert max(3, 4) == 4  # the builtins are untouched outside course_lib
+
+
+def test_format_spec_on_a_0d_tensor():
+    assert f"{cl.tensor(2.):.3f}" == "2.000" and f"{cl.tensor(7)}" == "7"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        format(cl.tensor([2.]), ".3f")
+
+
+def test_deepcopy_and_pickle_keep_values_class_and_grad():
+    w = cl.nn.Parameter(cl.tensor([1., 2.]))
+    w.grad = cl.tensor([0.5, 0.5])
+    w2 = copy.deepcopy(w)
+    assert type(w2) is type(w) and w2.requires_grad and w2.tolist() == [1., 2.] and w2.grad.tolist() == [0.5, 0.5]
+    w2.data.mul_(10)
+    assert w.tolist() == [1., 2.]  # a copy, not a view
+    pair = copy.deepcopy([w, w])
+    assert pair[0] is pair[1]  # one tensor copied once
+    w3 = pickle.loads(pickle.dumps(w))
+    assert type(w3) is type(w) and w3.tolist() == [1., 2.] and w3.requires_grad
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(w * 2)
+
+
+# -- autograd -------------------------------------------------------------------------
+
+def test_gradients_keep_their_inputs_dtype():
+    x = cl.ones(2, 2, requires_grad=True)
+    w = cl.ones(2, 2, requires_grad=True)
+    (x @ w).max().backward()  # max's tie-sharing weights once came out float64 and broke matmul's backward
+    assert x.grad.dtype is cl.float32 and w.grad.dtype is cl.float32
+    a = cl.tensor([1., 5.], requires_grad=True)
+    cl.maximum(a, cl.tensor([2., 5.])).sum().backward()
+    assert a.grad.dtype is cl.float32 and a.grad.tolist() == [0., 0.5]
+    b = cl.tensor([1., 2.], requires_grad=True)
+    (b * cl.tensor([3., 4.], dtype=cl.float64)).sum().backward()
+    assert b.grad.dtype is cl.float32 and b.grad.tolist() == [3., 4.]
+    c = cl.tensor(2., dtype=cl.float64, requires_grad=True)
+    (c * cl.ones(3)).sum().backward()
+    assert c.grad.dtype is cl.float64 and c.grad.item() == 3.
+
+
+def test_var_and_std_gradients_at_their_edges():
+    x = cl.tensor([2.], requires_grad=True)
+    x.var().backward()
+    assert np.isnan(x.grad.item())  # 0 degrees of freedom: nan, not a ZeroDivisionError
+    y = cl.tensor([3., 3., 3.], requires_grad=True)
+    y.std().backward()
+    assert y.grad.tolist() == [0., 0., 0.]  # std 0: gradient 0 (PyTorch's choice), not 0/0
+    z = cl.tensor([1., 2., 4.], dtype=cl.float64, requires_grad=True)
+    z.std().backward()
+    d = z.detach().numpy()
+    expected = (d - d.mean()) / ((len(d) - 1) * d.std(ddof=1))
+    assert np.allclose(z.grad.numpy(), expected)
+
+
+def test_pow_with_exponent_zero_has_gradient_zero():
+    x = cl.tensor([0., 1.], requires_grad=True)
+    (x ** 0).sum().backward()
+    assert x.grad.tolist() == [0., 0.]
+    y = cl.tensor([0., 2.], requires_grad=True)
+    (y ** cl.tensor([0, 2])).sum().backward()
+    assert y.grad.tolist() == [0., 4.]
+
+
+def test_relu_of_minus_infinity_is_zero():
+    x = cl.tensor([-float("inf"), -1., 2.], requires_grad=True)
+    y = x.relu()
+    y.sum().backward()
+    assert y.tolist() == [0., 0., 2.] and x.grad.tolist() == [0., 0., 1.]
+
+
+def test_amax_over_a_dim_shares_ties_but_max_dim_picks_one():
+    x = cl.tensor([[1., 3., 3.]], requires_grad=True)
+    x.amax(1).sum().backward()
+    assert x.grad.tolist() == [[0., 0.5, 0.5]]
+    x.grad = None
+    x.max(1).values.sum().backward()
+    assert sorted(x.grad.tolist()[0]) == [0., 0., 1.]
+
+
+def test_clamp_with_tensor_bounds_gives_the_bounds_their_gradient():
+    x = cl.tensor([0., 2., 5.], requires_grad=True)
+    lo = cl.tensor([0.5, 0.5, 0.5], requires_grad=True)
+    hi = cl.tensor([4., 4., 4.], requires_grad=True)
+    x.clamp(min=lo, max=hi).sum().backward()
+    assert x.grad.tolist() == [0., 1., 0.] and lo.grad.tolist() == [1., 0., 0.] and hi.grad.tolist() == [0., 0., 1.]
+
+
+def test_second_backward_is_refused_for_ops_that_keep_masks():
+    for op in (lambda x: x.relu(), lambda x: x.clamp(0, 1.5), lambda x: x.max(0).values,
+               lambda x: cl.maximum(x, cl.zeros(2))):
+        x = cl.tensor([1., 2.], requires_grad=True)
+        y = op(x).sum()
+        y.backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.backward()
+
+
+def test_retained_grads_are_copies_and_leaf_grads_accumulate_in_place():
+    x = cl.tensor([1., 2.], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.sum().backward()
+    y.grad.mul_(10)  # its own memory, not a stride-0 view of the seed
+    assert y.grad.tolist() == [10., 10.] and x.grad.tolist() == [2., 2.]
+    g = x.grad
+    (x * 3).sum().backward()
+    assert g is x.grad and g.tolist() == [5., 5.]
+
+
+def test_no_grad_works_as_a_bare_decorator():
+    @cl.no_grad
+    def f(t):
+        return t * 2
+    assert not f(cl.ones(1, requires_grad=True)).requires_grad
+    assert f.__name__ == "f"
+
+
+def test_custom_functions_tuple_outputs_inputs_returned_and_needs_input_grad():
+    class Two(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 * 2 + g2 * 3
+
+    x = cl.tensor([1., 2.], requires_grad=True)
+    a, b = Two.apply(x)
+    (a + b).sum().backward()
+    assert x.grad.tolist() == [5., 5.]
+
+    class Same(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.seen = ctx.needs_input_grad
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = cl.tensor([1., 2.], requires_grad=True)
+    y = Same.apply(x)
+    assert y is not x and x.is_leaf and y.grad_fn is not None
+    (x * 1).sum().backward()
+    assert x.grad.tolist() == [1., 1.]  # x itself was not rewired through Same
+    y.sum().backward()
+    assert x.grad.tolist() == [3., 3.]
+    assert Same.apply(cl.tensor([1.])).tolist() == [1.]  # not recording: needs_input_grad is (False,)
