@@ -11,7 +11,7 @@ from course_lib.autograd import Tensor, enable_grad
 
 
 class _RequiredParameter:
-    """Marks a hyperparameter that has no default (SGD's lr)."""
+    """Marks a hyperparameter that has no default (SGD's lr had none before PyTorch 2.6; now it is 1e-3)."""
 
     def __repr__(self):
         return "<required parameter>"
@@ -42,12 +42,25 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group):
-        """Add a group: a dict with 'params'; missing hyperparameters are taken from the defaults."""
+        """Add a group: a dict with 'params'; missing hyperparameters are taken from the defaults.
+
+        'params' may hold (name, parameter) pairs, as model.named_parameters() gives: the names are
+        kept in the group's 'param_names' (PyTorch 2.6+).
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         group = dict(param_group)
         params = group["params"]
-        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        params = [params] if isinstance(params, Tensor) else list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        group["params"] = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            group["param_names"] = names
+        if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                             f"{'with' if 'param_names' in group else 'without'} names to the optimizer")
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
@@ -150,7 +163,7 @@ class SGD(Optimizer):
     finally p ← p − lr·g.
     """
 
-    def __init__(self, params, lr=required, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -191,9 +204,10 @@ class Adam(Optimizer):
 
     Per parameter (PyTorch's rule), at step t: g ← g + wd·p; m ← β1·m + (1 − β1)·g;
     v ← β2·v + (1 − β2)·g²; p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps).
+    amsgrad=True uses the largest v seen so far (max_exp_avg_sq) in place of v, so steps never grow back.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -204,10 +218,11 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
 
     def _update(self, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        amsgrad = group.get("amsgrad", False)  # .get: a state dict saved before amsgrad existed
         state = self.state
         for p in group["params"]:
             if p.grad is None:
@@ -218,6 +233,8 @@ class Adam(Optimizer):
                 xp = p._backend.xp
                 s = state[p] = {"step": 0, "exp_avg": _buffer(xp.zeros_like(w), p._backend),
                                 "exp_avg_sq": _buffer(xp.zeros_like(w), p._backend)}
+                if amsgrad:
+                    s["max_exp_avg_sq"] = _buffer(xp.zeros_like(w), p._backend)
             s["step"] = t = s["step"] + 1
             m, v = s["exp_avg"]._arr, s["exp_avg_sq"]._arr
             xp = p._backend.xp
@@ -230,6 +247,9 @@ class Adam(Optimizer):
             tmp *= 1 - beta2
             v *= beta2
             v += tmp
+            if amsgrad:  # PyTorch: max_v ← max(max_v, v), and the step uses max_v
+                v = s["max_exp_avg_sq"]._arr
+                xp.maximum(v, s["exp_avg_sq"]._arr, out=v)
             denom = xp.sqrt(v, out=tmp)
             denom /= (1 - beta2 ** t) ** 0.5
             denom += eps

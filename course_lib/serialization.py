@@ -12,6 +12,7 @@ __all__ = ["save", "load"]
 
 import json
 import zipfile
+from collections import OrderedDict
 
 import numpy as np
 
@@ -28,8 +29,9 @@ def _encode(obj, path, arrays):
             name = f"{name}#{len(arrays)}"
         arrays[name] = obj.detach().cpu().numpy()
         return {"tensor": name}
-    if isinstance(obj, dict):
-        return {"dict": [[_key(k), _encode(v, f"{path}.{k}" if path else str(k), arrays)] for k, v in obj.items()]}
+    if isinstance(obj, dict):  # an OrderedDict (what state_dict() returns) comes back as one
+        kind = "odict" if isinstance(obj, OrderedDict) else "dict"
+        return {kind: [[_key(k), _encode(v, f"{path}.{k}" if path else str(k), arrays)] for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {kind: [_encode(v, f"{path}.{i}" if path else str(i), arrays) for i, v in enumerate(obj)]}
@@ -52,6 +54,8 @@ def _decode(node, archive, device):
         return t if device is None else t.to(device)
     if kind == "dict":
         return {k: _decode(v, archive, device) for k, v in value}
+    if kind == "odict":
+        return OrderedDict((k, _decode(v, archive, device)) for k, v in value)
     if kind == "list":
         return [_decode(v, archive, device) for v in value]
     if kind == "tuple":
@@ -77,9 +81,19 @@ def save(obj, f):
             handle.close()
 
 
-def load(f, map_location=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):
     """Read what save() wrote: tensors come back with their dtypes and values, on the CPU (or on
-    `map_location`). Nothing in the file can run code: no pickle."""
+    `map_location`, a device or its name). Nothing in the file can run code: no pickle.
+
+    weights_only and mmap are accepted for PyTorch's signature: the file holds only tensors and plain
+    values whatever weights_only says, and it is read into memory.
+    """
+    if pickle_module is not None:
+        raise TypeError("course_lib.load never unpickles, so it takes no pickle_module")
+    if isinstance(map_location, dict):  # {saved device: new device}; the file holds CPU arrays
+        map_location = map_location.get("cpu")
+    elif callable(map_location):
+        raise TypeError("course_lib.load takes map_location as a device, a device name or a dict, not a function")
     with np.load(f, allow_pickle=False) as archive:
         if _STRUCTURE + ".json" not in archive.files:
             raise RuntimeError("this file was not written by course_lib.save (no structure record in the archive)")

@@ -136,3 +136,59 @@ def test_gradient_flows_through_batches_of_a_tensor_that_requires_grad():
 def test_bad_batch_size(bs):
     with pytest.raises(ValueError, match="batch_size should be a positive integer value"):
         DataLoader(_dataset(), batch_size=bs)
+
+
+# -- the keyword arguments training scripts pass -------------------------------------------------------------
+
+def test_worker_and_memory_arguments_are_accepted():
+    ds = _dataset()
+    ref = [b.tolist() for _, b in DataLoader(ds, batch_size=4)]
+    for kw in (dict(num_workers=0), dict(num_workers=2, pin_memory=True), dict(num_workers=4, persistent_workers=True,
+               prefetch_factor=2, worker_init_fn=lambda i: None, timeout=5)):
+        loader = DataLoader(ds, batch_size=4, **kw)
+        assert [b.tolist() for _, b in loader] == ref  # loaded in the main process, same batches
+    loader = DataLoader(ds, batch_size=4, shuffle=True, num_workers=2, pin_memory=True)
+    assert loader.num_workers == 2 and loader.pin_memory is True
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(num_workers=-1), "num_workers option should be non-negative; use num_workers=0 to disable multiprocessing."),
+    (dict(prefetch_factor=2), "prefetch_factor option could only be specified in multiprocessing"),
+    (dict(persistent_workers=True), "persistent_workers option needs num_workers > 0"),
+    (dict(timeout=-1), "timeout option should be non-negative"),
+])
+def test_bad_worker_arguments_raise_like_pytorch(kw, message):
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        DataLoader(_dataset(), **kw)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(3)), **kw)
+
+
+class NumpyScalars(Dataset):
+    """A dataset of NumPy scalars, as many hand-written datasets return."""
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return np.float32(i) / 2, np.int32(i), np.float64(i), np.bool_(i % 2), np.array([i, i], dtype=np.float32)
+
+
+def test_numpy_scalars_keep_their_dtype_like_pytorch():
+    x32, i32, x64, flag, arr = next(iter(DataLoader(NumpyScalars(), batch_size=3)))
+    assert x32.dtype is course_lib.float32 and x32.tolist() == [0.0, 0.5, 1.0]
+    assert i32.dtype is course_lib.int32 and x64.dtype is course_lib.float64 and flag.dtype is course_lib.bool
+    assert arr.dtype is course_lib.float32 and arr.shape == (3, 2)
+    torch = pytest.importorskip("torch")
+    batch = torch.utils.data.default_collate([NumpyScalars()[i] for i in range(3)])
+    assert [str(t.dtype).split(".")[1] for t in batch] == [t.dtype.name for t in (x32, i32, x64, flag, arr)]
+
+
+def test_collate_fn_builds_the_batch():
+    def pad_collate(samples):
+        xs, ys = zip(*samples)
+        return course_lib.stack(list(xs)) * 2, list(ys)
+
+    xb, yb = next(iter(DataLoader(Squares(), batch_size=4, collate_fn=pad_collate, num_workers=2)))
+    assert xb.shape == (4, 2) and xb[3].tolist() == [6.0, 18.0] and yb == [0, 1, 2, 0]

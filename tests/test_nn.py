@@ -473,7 +473,7 @@ def test_max_pool2d_gradient_goes_to_one_maximum_and_errors():
         nn.MaxPool2d(3, padding=2)(cl.zeros(1, 1, 8, 8))
     with pytest.raises(RuntimeError, match="Output size is too small"):
         nn.MaxPool2d(3)(cl.zeros(1, 1, 2, 2))
-    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
 
 
 def test_small_cnn_trains():
@@ -606,3 +606,141 @@ def test_fused_linear_handles_batched_inputs_and_bad_shapes():
     assert course_lib.gradcheck(lambda x, w: F.linear(x, w), (x, w))
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(6x4 and 3x5\)"):
         F.linear(x, course_lib.randn(5, 3, dtype=course_lib.float64))
+
+
+# -- PyTorch behaviours checked without PyTorch (test_nn_torch.py compares them with it) -----------------------
+
+def test_load_accepts_pytorchs_keywords_and_returns_an_ordered_dict(tmp_path):
+    from collections import OrderedDict
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    path = tmp_path / "model.pt"
+    save(model.state_dict(), path)
+    for kw in ({}, {"weights_only": True}, {"weights_only": False}, {"map_location": "cpu"},
+               {"map_location": cl.device("cpu"), "weights_only": True}, {"map_location": {"cpu": "cpu"}},
+               {"mmap": False}):
+        sd = load(path, **kw)
+        assert type(sd) is OrderedDict and list(sd) == ["0.weight", "0.bias"], kw
+        assert sd["0.weight"].device == cl.device("cpu")
+    save({"epoch": 3, "model": model.state_dict()}, path)  # a plain dict stays a plain dict
+    checkpoint = cl.load(path, weights_only=True)
+    assert type(checkpoint) is dict and type(checkpoint["model"]) is OrderedDict
+    with pytest.raises(TypeError, match="never unpickles"):
+        load(path, pickle_module=object())
+    import zipfile
+    with zipfile.ZipFile(path) as z:  # still no pickle inside: .npy arrays and a JSON record
+        assert all(n.endswith(".npy") or n == "__structure__.json" for n in z.namelist())
+
+
+def test_deepcopy_of_state_dict_and_model():
+    import copy
+    cl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    best = copy.deepcopy(model.state_dict())
+    twin = copy.deepcopy(model)
+    with cl.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    assert all(not np.array_equal(best[k].numpy(), v.numpy()) for k, v in model.state_dict().items())
+    assert isinstance(twin[0].weight, nn.Parameter) and twin[0].weight is not model[0].weight
+    np.testing.assert_array_equal(twin[0].weight.detach().numpy(), best["0.weight"].numpy())
+    model.load_state_dict(best)
+    x = cl.randn(2, 3)
+    np.testing.assert_array_equal(model(x).detach().numpy(), twin(x).detach().numpy())
+
+
+def test_delitem_renumbers_so_append_adds_a_module():
+    s = nn.Sequential(nn.ReLU(), nn.Tanh(), nn.Sigmoid())
+    del s[0]
+    s.append(nn.Identity())
+    assert [type(m).__name__ for m in s] == ["Tanh", "Sigmoid", "Identity"] and list(s._modules) == ["0", "1", "2"]
+    ml = nn.ModuleList([nn.Linear(1, 1), nn.ReLU(), nn.Tanh(), nn.Linear(1, 2)])
+    del ml[1:3]
+    assert list(ml._modules) == ["0", "1"] and list(ml.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    with pytest.raises(IndexError, match="index 2 is out of range"):
+        del ml[2]
+
+
+def test_relu_and_dropout_inplace():
+    x = cl.tensor([-1.0, 0.5, 2.0])
+    assert nn.ReLU(inplace=True)(x) is x and x.tolist() == [0.0, 0.5, 2.0]
+    y = cl.tensor([-1.0, 3.0])
+    assert F.relu(y).tolist() == [0.0, 3.0] and y.tolist() == [-1.0, 3.0]
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)" and repr(nn.Identity(3, bias=False)) == "Identity()"
+    w = cl.tensor([-2.0, 1.0, 3.0], requires_grad=True)
+    h = w * 2
+    F.relu(h, inplace=True).sum().backward()
+    assert w.grad.tolist() == [0.0, 2.0, 2.0]
+    cl.manual_seed(0)
+    z = cl.ones(10, 10)
+    assert nn.Dropout(0.5, inplace=True)(z) is z and set(np.unique(z.numpy())) <= {0.0, 2.0}
+
+
+def test_cross_entropy_every_target_ignored_is_nan_with_zero_gradient():
+    import warnings
+    a = cl.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(a, cl.tensor([1, 1]), ignore_index=1)
+        loss.backward()
+    assert math.isnan(loss.item()) and not a.grad.numpy().any()
+    b = t64(np.ones((2, 3, 2)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(b, cl.full((2, 2), 0), ignore_index=0)
+        loss.backward()
+    assert math.isnan(loss.item()) and not b.grad.numpy().any()
+
+
+def test_mse_loss_broadcasts_with_a_warning():
+    with pytest.warns(UserWarning, match=re.escape("Using a target size ((4,)) that is different to the input "
+                                                   "size ((4, 1)). This will likely lead to incorrect results")):
+        loss = F.mse_loss(cl.zeros(4, 1), cl.arange(4.0))
+    assert loss.item() == pytest.approx(np.mean(np.arange(4.0) ** 2))  # the (4, 4) table's mean
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="must match the size of tensor b"):
+        F.mse_loss(cl.ones(3), cl.ones(4))
+
+
+def test_cross_entropy_rejects_float_index_targets_and_bad_weights():
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Float"):
+        F.cross_entropy(cl.zeros(6, 4), cl.tensor([0.0, 1, 2, 3, 0, 1]))
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Int"):
+        F.cross_entropy(cl.zeros(6, 4), cl.tensor([0, 1, 2, 3, 0, 1], dtype=cl.int32))
+    with pytest.raises(RuntimeError, match=re.escape("weight tensor should be defined either for all 3 classes or "
+                                                     "no classes but got weight tensor of shape: [2]")):
+        nn.CrossEntropyLoss(weight=cl.tensor([1.0, 2.0]))(cl.zeros(6, 3), cl.tensor([0, 1, 2, 0, 1, 1]))
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        F.softmax(cl.zeros(2, 3, dtype=cl.int64), 1)
+
+
+def test_softmax_without_dim_uses_the_legacy_rule():
+    a = np.random.default_rng(0).standard_normal((2, 3))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax has been deprecated"):
+        out = F.softmax(t64(a))
+    np.testing.assert_allclose(out.numpy(), np.exp(a) / np.exp(a).sum(1, keepdims=True))
+
+
+def test_max_pool2d_minus_inf_windows_and_ceil_mode_and_dilation():
+    x = cl.full((1, 1, 3, 3), float("-inf"), requires_grad=True)
+    nn.MaxPool2d(2, padding=1)(x).sum().backward()
+    assert x.grad.numpy()[0, 0].tolist() == [[1, 1, 0], [1, 1, 0], [0, 0, 0]]  # no gradient lost to the padding
+    img = cl.arange(25.0).reshape(1, 1, 5, 5)
+    assert nn.MaxPool2d(2, ceil_mode=True)(img)[0, 0].tolist() == [[6, 8, 9], [16, 18, 19], [21, 23, 24]]
+    assert nn.MaxPool2d(2, dilation=2)(img)[0, 0].tolist() == [[12, 14], [22, 24]]
+    with pytest.raises(RuntimeError, match="stride should not be zero"):
+        nn.MaxPool2d(2, stride=0)(img)
+
+
+def test_zero_fan_in_and_string_padding():
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        lin = nn.Linear(0, 3)
+    assert lin(cl.zeros(2, 0)).tolist() == [[0.0] * 3] * 2
+    conv = nn.Conv2d(2, 3, (2, 4), padding="same")
+    assert conv(cl.randn(1, 2, 5, 6)).shape == (1, 3, 5, 6) and "padding=same" in repr(conv)
+    assert nn.Conv2d(2, 3, 3, padding="valid")(cl.randn(1, 2, 5, 6)).shape == (1, 3, 3, 4)
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided convolutions"):
+        nn.Conv2d(2, 3, 3, stride=2, padding="same")
+
+
+def test_load_state_dict_needs_a_mapping():
+    with pytest.raises(TypeError, match="Expected state_dict to be dict-like, got <class 'list'>."):
+        nn.Linear(2, 2).load_state_dict([1, 2])

@@ -210,7 +210,6 @@ def test_repr_lists_the_groups():
     (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1), "Invalid weight_decay value: -1"),
     (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
     (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "Nesterov momentum requires"),
-    (lambda ps: optim.SGD(ps), "required optimization parameter lr"),
     (lambda ps: optim.Adam(ps, lr=-0.1), "Invalid learning rate: -0.1"),
     (lambda ps: optim.Adam(ps, eps=-1e-8), "Invalid epsilon value: -1e-08"),
     (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
@@ -255,3 +254,101 @@ def test_matches_pytorch_step_for_step(name, kw):
         for p, q in zip(ours, theirs):
             np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6,
                                        err_msg=f"{name}({kw}) after step {step}")
+
+
+# -- PyTorch 2.13's signatures: SGD's default lr, named parameters, Adam(amsgrad=) -------------------------
+
+def test_sgd_lr_defaults_to_1e_3():
+    p = course_lib.ones(2, requires_grad=True)
+    opt = optim.SGD([p])
+    assert opt.defaults["lr"] == opt.param_groups[0]["lr"] == 1e-3
+    p.grad = course_lib.ones(2)
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), [1 - 1e-3] * 2)
+
+
+def test_sgd_default_lr_is_pytorchs():
+    torch = pytest.importorskip("torch")
+    import inspect
+    assert inspect.signature(torch.optim.SGD).parameters["lr"].default == optim.SGD([course_lib.ones(
+        1, requires_grad=True)]).defaults["lr"]
+
+
+def test_named_parameters_are_accepted_and_keep_their_names():
+    model = course_lib.nn.Linear(3, 2)
+    opt = optim.SGD(model.named_parameters(), lr=0.1)
+    group = opt.param_groups[0]
+    assert group["param_names"] == ["weight", "bias"]
+    assert group["params"][0] is model.weight and group["params"][1] is model.bias
+    assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    adam = optim.Adam([{"params": model.named_parameters(), "lr": 0.5}])
+    assert adam.param_groups[0]["param_names"] == ["weight", "bias"] and adam.param_groups[0]["lr"] == 0.5
+    with pytest.raises(ValueError, match="all optimizer param groups should be with/without names. cannot add "
+                                         "param group without names to the optimizer"):
+        optim.SGD([{"params": [("weight", model.weight)]}, {"params": [model.bias]}], lr=0.1)
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        optim.SGD([("weight", model.weight), model.bias], lr=0.1)
+
+
+def test_named_parameters_match_pytorch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = course_lib.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    for name in ("weight", "bias"):
+        with course_lib.no_grad():
+            getattr(ours, name).copy_(course_lib.tensor(getattr(theirs, name).detach().numpy()))
+    opt, opt_t = optim.SGD(ours.named_parameters(), lr=0.1), torch.optim.SGD(theirs.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == opt_t.param_groups[0]["param_names"]
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    ours(course_lib.tensor(x)).sum().backward()
+    theirs(torch.tensor(x)).sum().backward()
+    opt.step()
+    opt_t.step()
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def ref_amsgrad(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    p, m, v, vmax, out = p.copy(), 0.0, 0.0, 0.0, []
+    for t, g in enumerate(grads, start=1):
+        g = g + weight_decay * p
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+        vmax = np.maximum(vmax, v)
+        p = p - lr / (1 - betas[0] ** t) * m / (np.sqrt(vmax) / np.sqrt(1 - betas[1] ** t) + eps)
+        out.append(p)
+    return out
+
+
+def test_adam_amsgrad_matches_formula():
+    rng = np.random.default_rng(3)
+    init = rng.standard_normal(5)
+    grads = [rng.standard_normal(5) * (3.0 if i % 4 == 0 else 0.1) for i in range(40)]  # v falls back: max matters
+    ours = _run(lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True, weight_decay=0.01), init, grads)
+    ref = ref_amsgrad(init, grads, lr=0.05, weight_decay=0.01)
+    np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-14)
+    plain = _run(lambda ps: optim.Adam(ps, lr=0.05, amsgrad=False, weight_decay=0.01), init, grads)
+    assert not np.allclose(plain[-1], ours[-1])  # amsgrad did change something
+    opt = optim.Adam([course_lib.ones(2, requires_grad=True)], amsgrad=True)
+    assert opt.param_groups[0]["amsgrad"] is True
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_amsgrad_matches_pytorch_over_many_steps(amsgrad):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    inits = [rng.standard_normal((4, 3)), rng.standard_normal(3)]
+    ours = [course_lib.tensor(a, requires_grad=True) for a in inits]
+    theirs = [torch.tensor(a, requires_grad=True) for a in inits]
+    kw = dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05, amsgrad=amsgrad)
+    opt, opt_t = optim.Adam(ours, **kw), torch.optim.Adam(theirs, **kw)
+    for step in range(300):
+        scale = 5.0 if step % 10 == 0 else 0.2
+        for p, q in zip(ours, theirs):
+            g = rng.standard_normal(p.shape) * scale
+            p.grad, q.grad = course_lib.tensor(g), torch.tensor(g)
+        opt.step()
+        opt_t.step()
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-10, atol=1e-12)
+    if amsgrad:
+        np.testing.assert_allclose(opt.state[ours[0]]["max_exp_avg_sq"].numpy(),
+                                   opt_t.state[theirs[0]]["max_exp_avg_sq"].numpy(), rtol=1e-10)

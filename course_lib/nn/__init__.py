@@ -25,8 +25,8 @@ __all__ = [
 
 
 import math
-import warnings
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from course_lib import storage
 from course_lib.autograd import Tensor, empty, no_grad, parse_to_args
@@ -322,6 +322,8 @@ class Module:
         With strict=True, every key must match: missing and unexpected keys are listed in one
         RuntimeError. A shape mismatch is an error either way. Returns (missing_keys, unexpected_keys).
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
         missing, errors = [], []
         for key, target in own.items():
@@ -409,7 +411,10 @@ class Module:
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer)."""
+    """Returns its input unchanged (a placeholder layer). Any arguments are accepted and ignored, as in PyTorch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
     def forward(self, input):
         return input
@@ -444,8 +449,17 @@ class Linear(Module):
 
 
 class ReLU(Module):
+    """max(x, 0). ReLU(inplace=True) overwrites its input (saving memory) and returns it."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input):
-        return F.relu(input)
+        return F.relu(input, inplace=self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -458,12 +472,6 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-def _legacy_softmax_dim(ndim):
-    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class Softmax(Module):
     """softmax along `dim`: each slice along dim becomes a probability distribution."""
 
@@ -472,7 +480,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return F.softmax(input, _legacy_softmax_dim(input.ndim) if self.dim is None else self.dim)
+        return F.softmax(input, self.dim, _stacklevel=5)  # dim=None: PyTorch's legacy choice, with a warning
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -480,7 +488,7 @@ class Softmax(Module):
 
 class LogSoftmax(Softmax):
     def forward(self, input):
-        return F.log_softmax(input, _legacy_softmax_dim(input.ndim) if self.dim is None else self.dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
 class Dropout(Module):
@@ -490,10 +498,10 @@ class Dropout(Module):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace  # inplace is accepted for PyTorch's signature; the result is a new tensor
+        self.p, self.inplace = p, inplace
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -518,6 +526,13 @@ def _index(idx, n):
     if not -n <= i < n:
         raise IndexError(f"index {i} is out of range")
     return i % n
+
+
+def _renumber(container):
+    """Name the children "0", "1", ... in their order (after a deletion, as PyTorch does)."""
+    modules = list(container._modules.values())
+    container._modules.clear()
+    container._modules.update((str(i), m) for i, m in enumerate(modules))
 
 
 class Sequential(Module):
@@ -550,6 +565,7 @@ class Sequential(Module):
         keys = list(self._modules)
         for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]:
             delattr(self, key)
+        _renumber(self)  # as PyTorch: the rest become "0", "1", ... so a later append() gets a fresh name
 
     def __len__(self):
         return len(self._modules)
@@ -585,6 +601,12 @@ class ModuleList(Module):
 
     def __setitem__(self, idx, module):
         self.add_module(str(_index(idx, len(self))), module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]:
+            delattr(self, key)
+        _renumber(self)
 
     def __len__(self):
         return len(self._modules)
@@ -671,11 +693,19 @@ class Conv2d(Module):
                  dtype=None):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = F._pair(kernel_size), F._pair(stride), F._pair(padding)
+        self.kernel_size, self.stride = F._pair(kernel_size), F._pair(stride)
+        if isinstance(padding, str):  # 'valid' or 'same', kept as the string (PyTorch's repr shows it)
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = F._pair(padding)
+            if min(self.padding) < 0:
+                raise RuntimeError("negative padding is not supported")
         if min(self.stride) <= 0:
             raise RuntimeError("non-positive stride is not supported")
-        if min(self.padding) < 0:
-            raise RuntimeError("negative padding is not supported")
         self.weight = Parameter(empty(out_channels, in_channels, *self.kernel_size, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
@@ -701,16 +731,24 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
-    """The maximum over each kernel_size window (stride defaults to kernel_size)."""
+    """The maximum over each kernel_size window (stride defaults to kernel_size).
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    dilation spreads a window's elements apart; ceil_mode=True keeps a last, partial window at the
+    right and bottom edges instead of dropping it.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
+        if return_indices:
+            raise NotImplementedError("MaxPool2d(return_indices=True) is not supported by course_lib")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
 
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")

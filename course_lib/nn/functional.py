@@ -23,15 +23,18 @@ __all__ = [
 ]
 
 
+import warnings
+
 import numpy as np
 
-from course_lib.autograd import Function, Tensor, arange, is_grad_enabled, no_grad, rand, where
+from course_lib.autograd import Function, Tensor, arange, is_grad_enabled, no_grad, rand, tensor, where
 from course_lib.broadcast import logsumexp as logsumexp_kernel, matmul as matmul_kernel
 
 
-def relu(input):
-    """max(x, 0), elementwise."""
-    return input.relu()
+def relu(input, inplace=False):
+    """max(x, 0), elementwise. inplace=True writes the result into `input` (a recorded in-place write,
+    so autograd still sees it) and returns `input`."""
+    return input.copy_(input.relu()) if inplace else input.relu()
 
 
 def sigmoid(input):
@@ -44,13 +47,43 @@ def tanh(input):
     return input.tanh()
 
 
-def softmax(input, dim):
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _type_name(dtype):
+    """PyTorch's name for a dtype in error messages: 'Long' for int64, 'Float' for float32, ..."""
+    return _TORCH_NAMES.get(dtype.name, dtype.name)
+
+
+def _get_softmax_dim(name, ndim, stacklevel):
+    """PyTorch's legacy rule for a softmax called without dim (deprecated, hence the warning)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_args(name, input, dim, stacklevel, dtype):
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        dim = _get_softmax_dim(name, input.ndim, stacklevel + 1)
+    if not input.is_floating_point():
+        last = input.ndim == 0 or dim in (-1, input.ndim - 1)
+        raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
+                                  f"'{_type_name(input.dtype)}'")
+    return input, dim
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along `dim` (computed stably, with the max subtracted)."""
+    input, dim = _softmax_args("softmax", input, dim, _stacklevel, dtype)
     return input.softmax(dim)
 
 
-def log_softmax(input, dim):
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x - logsumexp(x) along `dim`: the log of softmax without ever forming exp(x)."""
+    input, dim = _softmax_args("log_softmax", input, dim, _stacklevel, dtype)
     return input.log_softmax(dim)
 
 
@@ -90,16 +123,18 @@ def linear(input, weight, bias=None):
     return Affine.apply(input, weight, bias)
 
 
-def dropout(input, p=0.5, training=True):
-    """Zero each element with probability p and scale the survivors by 1/(1-p) (identity when not training)."""
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the survivors by 1/(1-p) (identity when not training).
+    inplace=True multiplies `input` itself (a recorded in-place write) and returns it."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     keep = (rand(input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
-    return input * (keep * (1.0 / (1.0 - p)))
+    scale = keep * (1.0 / (1.0 - p))
+    return input.mul_(scale) if inplace else input * scale
 
 
 def _reduce(loss, reduction):
@@ -113,28 +148,63 @@ def _reduce(loss, reduction):
 
 
 def mse_loss(input, target, reduction="mean"):
-    """The squared error (x - y)², averaged (or summed, or kept) over all elements."""
+    """The squared error (x - y)², averaged (or summed, or kept) over all elements.
+
+    Different shapes broadcast, with PyTorch's warning: (N, 1) against (N,) gives an (N, N) table of
+    differences, almost never what was meant.
+    """
     if input.shape != target.shape:
-        raise ValueError(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
-                         f"({tuple(input.shape)}) would broadcast them against each other; reshape one of them.")
+        warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
+                      f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=2)
+    if not (input.is_floating_point() and target.is_floating_point()):
+        dtype = input.dtype if not input.is_floating_point() else target.dtype
+        raise NotImplementedError(f'"mse_cpu" not implemented for \'{_type_name(dtype)}\'')
     diff = input - target
     return _reduce(diff * diff, reduction)
 
 
+def _check_class_targets(input, target, weight, prefix=""):
+    """PyTorch's checks on class-index targets (and on the class weights), with its messages."""
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(target.dtype)}")
+    if input.ndim > 1 and (target.ndim == 0 or target.shape[0] != input.shape[0]):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.ndim else 0}).")
+    if input.ndim <= 2 and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    c = input.shape[0 if input.ndim == 1 else 1]
+    _check_weight(weight, c, prefix)
+
+
+def _check_weight(weight, c, prefix=""):
+    if weight is not None and weight.shape != (c,):
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {c} classes or no classes but "
+                           f"got weight tensor of shape: {list(weight.shape)}")
+
+
+def _weighted_mean(loss, w):
+    """sum(loss) / sum(w), as PyTorch: nan with a zero gradient when every target is ignored (sum(w) == 0)."""
+    total = w.sum().detach()
+    empty = total == 0
+    return where(empty, float("nan"), loss.sum() / where(empty, 1.0, total))
+
+
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood: -input[n, target[n]], for log-probabilities `input` of shape (N, C, ...)."""
+    _check_class_targets(input, target, weight)
+    if not input.is_floating_point():
+        kernel = "nll_loss2d_forward_out_frame" if input.ndim > 2 else "nll_loss_out_frame"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(input.dtype)}\'')
     if input.ndim == 1:  # one unbatched sample: (C,) with a 0-d target
         loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
         return loss.reshape(()) if reduction == "none" else loss
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    if target.is_floating_point():
-        raise RuntimeError(f"expected target of class indices (int64), got {target.dtype}")
     n, c = input.shape[0], input.shape[1]
     if target.shape != (n,) + input.shape[2:]:
-        if target.ndim >= 1 and target.shape[0] != n:
-            raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({target.shape[0]}).")
         raise RuntimeError(f"Expected target size {[n] + list(input.shape[2:])}, got {list(target.shape)}")
+    target = target.long()
     if input.ndim > 2:  # (N, C, d1, ...): move the class dim last and treat every position as a sample
         input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, c)
     flat = target.reshape(-1)
@@ -147,22 +217,29 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     w = valid.to(input.dtype) if weight is None else weight[safe] * valid.to(input.dtype)
     loss = -picked * w
     if reduction == "mean":
-        return loss.sum() / w.sum()
+        return _weighted_mean(loss, w)
     return _reduce(loss.reshape(target.shape), reduction)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """log_softmax then nll_loss: stable for any logits. `target` holds class indices, or probabilities
     (a float tensor of the input's shape)."""
-    if input.ndim == 2 and not target.is_floating_point() and target.shape == input.shape[:1] \
-            and reduction in ("mean", "sum", "none"):
-        return CrossEntropy.apply(input, target, weight, ignore_index, reduction)  # the common case, fused
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     class_dim = 0 if input.ndim == 1 else 1
+    probabilities = target.shape == input.shape  # PyTorch tells the two kinds of target apart by their shape
+    if probabilities:
+        if not target.is_floating_point():
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_type_name(target.dtype)}")
+        _check_weight(weight, input.shape[class_dim], "cross_entropy: ")
+    else:
+        _check_class_targets(input, target, weight)
+        target = target.long()  # uint8 targets are accepted too
+    if input.ndim == 2 and input.is_floating_point() and not probabilities and reduction in ("mean", "sum", "none"):
+        return CrossEntropy.apply(input, target, weight, ignore_index, reduction)  # the common case, fused
     logp = log_softmax(input, class_dim)
-    if target.is_floating_point():
-        if target.shape != input.shape:
-            raise RuntimeError(f"class-probability targets must have the input's shape {tuple(input.shape)}, "
-                               f"got {tuple(target.shape)}")
+    if probabilities:
         w = 1.0 if weight is None else weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
         loss = -(target * logp * w).sum(class_dim)
         return _reduce(loss, reduction)
@@ -191,9 +268,12 @@ class CrossEntropy(Function):
         losses = -logp[rows, safe] * w
         ctx.save_for_backward(logits)
         ctx.logp, ctx.rows, ctx.safe, ctx.w, ctx.reduction = logp, rows, safe, w, reduction
-        if reduction == "mean":
-            ctx.scale = 1 / w.sum()
-            return losses.sum() * ctx.scale
+        if reduction == "mean":  # divide by the total weight; every target ignored: nan, and a zero gradient
+            total = w.sum()
+            empty = total == 0
+            scale = 1 / xp.where(empty, 1, total)
+            ctx.scale = xp.where(empty, 0, scale)
+            return xp.where(empty, np.nan, losses.sum() * scale)
         return losses.sum() if reduction == "sum" else losses
 
     @staticmethod
@@ -262,14 +342,28 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     """2-D cross-correlation (PyTorch's conv2d, groups=1, dilation=1).
 
     input (N, C, H, W) or (C, H, W); weight (O, C, KH, KW); bias (O,). The windows are a strided
-    view of the input; one matrix product contracts them with the flattened kernels.
+    view of the input; one matrix product contracts them with the flattened kernels. padding may be
+    'valid' (none) or 'same' (output as large as the input, stride 1 only; an even kernel pads one more
+    on the right/bottom, as PyTorch does).
     """
     if input.ndim not in (3, 4):
         raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
                            f"{list(input.shape)}")
     if input.ndim == 3:
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
-    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+    (sh, sw) = _pair(stride)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding != "same":
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        elif sh != 1 or sw != 1:
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        else:  # total padding k - 1 per dim; PyTorch puts the odd one on the right/bottom
+            (kh, kw) = weight.shape[2:]
+            input = pad(input, ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2))
+            padding = 0
+    (ph, pw) = _pair(padding)
     n, c, h, w = input.shape
     o, c_w, kh, kw = weight.shape
     if c != c_w:
@@ -287,23 +381,67 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     return out if bias is None else out + bias.reshape(o, 1, 1)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0):
+def _pool_output_size(size, k, pad, stride, dilation, ceil_mode):
+    """PyTorch's pooling_output_shape: floor (or ceil) division, and no window may start in the right padding."""
+    out = (size + 2 * pad - dilation * (k - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _first_real(out, pad, stride, dilation):
+    """For each window along one dim, the input index of its first element that is not padding."""
+    starts = np.arange(out) * stride - pad
+    skip = np.maximum(0, -(starts // dilation))  # window steps that land in the leading padding
+    return starts + skip * dilation
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum of every window (padding counts as -inf); the gradient goes to the first maximum."""
-    (kh, kw) = _pair(kernel_size)
-    (sh, sw) = (kh, kw) if stride is None or stride == () else _pair(stride)
-    (ph, pw) = _pair(padding)
+    if return_indices:
+        raise NotImplementedError("max_pool2d(return_indices=True) is not supported by course_lib")
     if input.ndim not in (3, 4):
         raise RuntimeError(f"max_pool2d: Expected 3D or 4D (batch mode) tensor for input, but got input of size: "
                            f"{list(input.shape)}")
     if input.ndim == 3:
-        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
-    if ph > kh // 2 or pw > kw // 2:
+        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
+    (kh, kw) = _pair(kernel_size)
+    (sh, sw) = (kh, kw) if stride is None or stride == () else _pair(stride)
+    (ph, pw), (dh, dw) = _pair(padding), _pair(dilation)
+    if sh == 0 or sw == 0:
+        raise RuntimeError("stride should not be zero")
+    if sh < 0 or sw < 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {sh} dW: {sw}")
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}")
+    if ph < 0 or pw < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(ph, pw)}")
+    if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2:
         raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={padding}, "
-                           f"kernel_size={kernel_size} and dilation=1")
+                           f"kernel_size={kernel_size} and dilation={dilation}")
+    if ph > kh // 2 or pw > kw // 2:
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got padW = {pw}, "
+                           f"padH = {ph}, kW = {kw}, kH = {kh}")
     n, c, h, w = input.shape
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    oh = _pool_output_size(h, kh, ph, sh, dh, ceil_mode)
+    ow = _pool_output_size(w, kw, pw, sw, dw, ceil_mode)
     if oh <= 0 or ow <= 0:
         raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
                            f"Output size is too small")
-    windows = sliding_windows2d(input, (kh, kw), (sh, sw), (ph, pw), value=float("-inf"))
-    return windows.reshape(n, c, oh, ow, kh * kw).max(-1)[0]
+    ekh, ekw = (kh - 1) * dh + 1, (kw - 1) * dw + 1  # the span of a dilated window
+    extra_h = max(0, (oh - 1) * sh + ekh - (h + 2 * ph))  # ceil_mode: the last windows may hang over the edge
+    extra_w = max(0, (ow - 1) * sw + ekw - (w + 2 * pw))
+    if ph or pw or extra_h or extra_w:
+        input_padded = pad(input, (pw, pw + extra_w, ph, ph + extra_h), float("-inf"))
+    else:
+        input_padded = input
+    windows = input_padded.unfold(2, ekh, sh).unfold(3, ekw, sw)[:, :, :oh, :ow, ::dh, ::dw]
+    values = windows.reshape(n, c, oh, ow, kh * kw).max(-1)[0]
+    if ph or pw:
+        # A window whose real elements are all -inf ties with its padding, and the first maximum could be a
+        # padding cell, whose gradient is thrown away. PyTorch gives it to the window's first real element.
+        rows = tensor(_first_real(oh, ph, sh, dh), device=input.device)
+        cols = tensor(_first_real(ow, pw, sw, dw), device=input.device)
+        first = input[:, :, rows.reshape(-1, 1), cols.reshape(1, -1)]
+        values = where(values == float("-inf"), first, values)
+    return values

@@ -43,17 +43,18 @@ class TensorDataset(Dataset):
 
 def default_collate(batch):
     """Merge a list of samples into a batch: tensors and arrays are stacked along a new dim 0,
-    numbers become a tensor, and tuples, lists and dicts are collated field by field."""
+    numbers become a tensor (Python floats float64, ints int64, NumPy scalars keep their dtype), and
+    tuples, lists and dicts are collated field by field."""
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(batch)
-    if isinstance(elem, np.ndarray):
-        return tensor(np.stack(batch))
-    if isinstance(elem, (bool, np.bool_)):
+    if isinstance(elem, (np.ndarray, np.generic)) and not isinstance(elem, (np.str_, np.bytes_)):
+        return tensor(np.stack(batch))  # NumPy arrays and scalars keep their dtype (np.float32 -> float32)
+    if isinstance(elem, bool):
         return tensor(batch)
-    if isinstance(elem, (int, np.integer)):
+    if isinstance(elem, int):
         return tensor(batch, dtype=int64)
-    if isinstance(elem, (float, np.floating)):
+    if isinstance(elem, float):
         return tensor(batch, dtype=float64)
     if isinstance(elem, str):
         return list(batch)
@@ -80,17 +81,40 @@ class DataLoader:
 
     `shuffle=True` draws a new order at every pass (every `iter(loader)`) from `generator`
     (a NumPy Generator) or, without one, from course_lib's global one (seeded by manual_seed).
-    `drop_last=True` skips a final batch smaller than `batch_size`.
+    `drop_last=True` skips a final batch smaller than `batch_size`. `collate_fn` turns a list of
+    samples into a batch (default_collate by default).
+
+    Batches are always loaded in the main process: num_workers, pin_memory, timeout, worker_init_fn,
+    prefetch_factor and persistent_workers are accepted (and checked) as PyTorch does, so training
+    scripts run unchanged, but they change nothing (worker_init_fn is never called, as with num_workers=0).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, collate_fn=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
         if generator is not None and not isinstance(generator, np.random.Generator):
             raise TypeError(f"generator must be a numpy.random.Generator, but got {type(generator).__name__}")
+        if sampler is not None or batch_sampler is not None:
+            raise NotImplementedError("course_lib's DataLoader has no samplers: use shuffle=True/False")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                             "multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last, self.generator = bool(shuffle), bool(drop_last), generator
         self.collate_fn = collate_fn or default_collate
+        self.num_workers, self.pin_memory, self.timeout = int(num_workers), bool(pin_memory), timeout
+        self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
 
     def __len__(self):
         n, b = len(self.dataset), self.batch_size
