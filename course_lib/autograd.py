@@ -214,6 +214,8 @@ class Function:
     _retained = None
     _nargs = 0
     _keeps = False  # True for ops whose backward reads state kept on ctx (masks): freed like saved tensors
+    c_order = False  # True for ops whose result PyTorch lays out in C order whatever the input's layout
+                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
     n_outputs = 1
     saves_input = True  # False for ops (Add, Sub) whose backward never reads their inputs' values
     save_output = False  # set by ops whose backward uses their own result (exp, tanh, sigmoid)
@@ -314,6 +316,8 @@ class Function:
             ctx.n_outputs = len(out)
         elif cls.n_outputs == 1:
             if type(out) is not Tensor:
+                if cls.c_order and not out.flags.c_contiguous:
+                    out = backend.xp.ascontiguousarray(out)
                 out = Tensor._from(out, backend)
             elif any(out is a for a in args):  # an input returned as is: the output is a new tensor sharing it
                 out = out.detach()
@@ -327,6 +331,9 @@ class Function:
                     box = out._vbox or out._make_vbox()
                     ctx._out_version = (box[0], box)
             return out
+        if cls.c_order:
+            out = [backend.xp.ascontiguousarray(o) if hasattr(o, "flags") and not o.flags.c_contiguous else o
+                   for o in out]
         outs = tuple((o.detach() if builtins.any(o is a for a in args) else o) if isinstance(o, Tensor)
                      else Tensor._from(o, backend) if hasattr(o, "shape") else o for o in out)
         if record:
@@ -388,7 +395,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
     """
     global _grad_enabled
     pending = {}  # node -> list of gradients, one per output of the node
-    handed = {id(g) for g in grad_outputs}  # gradients a leaf may not keep without a copy
+    handed = {id(g._arr) for g in grad_outputs}  # gradient arrays a leaf may not keep without a copy
     for out, g in zip(outputs, grad_outputs):
         node = out.grad_fn
         if node is None:
@@ -475,20 +482,17 @@ def _deliver(leaf, g, capture, handed=None):
     if not leaf.requires_grad:
         return
     if not _grad_enabled:
-        g = g.detach()
+        g = g.detach()  # the same array, without history
     if leaf.grad is None:
-        # own the gradient: a contiguous tensor that no other leaf (and no caller) also holds
-        if handed is None or id(g) in handed or g._arr.base is not None or not g.is_contiguous():
+        # own the gradient: a contiguous array that no other leaf (and no caller) also holds. Arrays, not tensors,
+        # are what is shared: x + y hands one gradient array to both x and y.
+        if handed is None or id(g._arr) in handed or g._arr.base is not None or not g.is_contiguous():
             g = g.clone()
         if handed is not None:
-            handed.add(id(g))
+            handed.add(id(g._arr))
         leaf.grad = g
-    elif _grad_enabled or leaf.grad.requires_grad or leaf.grad.shape != g.shape or leaf.grad.dtype != g.dtype \
-            or not leaf.grad.is_contiguous():
-        leaf.grad = leaf.grad + g
-    else:  # as PyTorch: accumulate in place, so a reference to .grad taken earlier sees the sum
-        np.add(leaf.grad._arr, g._arr, out=leaf.grad._arr)
-        leaf.grad._bump()
+    else:
+        leaf.grad = leaf.grad + g  # a new array: the one .grad held before may be shared with the graph
 
 
 def _make_grads(outputs, grad_outputs):
@@ -661,7 +665,9 @@ class Tensor(StridedTensor):
 
     @property
     def data(self):
-        return self.detach()
+        """The same memory, cut off from the graph and from its version counter: writes through .data are
+        invisible to autograd's checks (PyTorch's rule; detach() shares the counter and is the safe choice)."""
+        return Tensor._from(self)
 
     @data.setter
     def data(self, other):
@@ -722,10 +728,10 @@ class Tensor(StridedTensor):
         return self._arr.dtype.kind == "f"
 
     def clone(self):
-        return Clone.apply(self)
+        return Clone.apply(self, "K")
 
     def contiguous(self):
-        return self if self.is_contiguous() else Clone.apply(self)
+        return self if self.is_contiguous() else Clone.apply(self, "C")
 
     def __bool__(self):
         if self._arr.size != 1:
@@ -1185,6 +1191,8 @@ class Tensor(StridedTensor):
         return Tensor._from(argmin_kernel(self._arr, dim, keepdim), self._backend)
 
     def logsumexp(self, dim, keepdim=False):
+        if dim is None:  # PyTorch needs the dims named
+            raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not NoneType")
         return LogSumExp.apply(self, dim, keepdim)
 
     def softmax(self, dim):
@@ -1610,13 +1618,15 @@ class ToDevice(Function):
 
 
 class Clone(Function):
+    """A copy: in C order for contiguous(), in the same layout for clone() (PyTorch's preserve_format)."""
+
     @staticmethod
-    def forward(ctx, a):
-        return a._backend.xp.array(a._arr, copy=True, order="C")
+    def forward(ctx, a, order="C"):
+        return a._backend.xp.array(a._arr, copy=True, order=order)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 class MatMul(Function):
@@ -1659,6 +1669,8 @@ def _keep_shape(shape, axes):
 
 
 class Sum(Function):
+    c_order = True
+
     @staticmethod
     def forward(ctx, a, dim, keepdim):
         x = a._arr
@@ -1686,6 +1698,8 @@ class SumTo(Function):
 
 
 class Mean(Function):
+    c_order = True
+
     @staticmethod
     def forward(ctx, a, dim, keepdim):
         x = a._arr
@@ -1699,6 +1713,8 @@ class Mean(Function):
 
 
 class Var(Function):
+    c_order = True
+
     @staticmethod
     def forward(ctx, a, dim, correction, keepdim):
         ctx.save_for_backward(a)
@@ -1720,6 +1736,7 @@ class Var(Function):
 class Std(Function):
     """std = sqrt(var), with PyTorch's gradient where std is 0 (all values equal): 0, not 0/0."""
 
+    c_order = True
     save_output = True
 
     @staticmethod
@@ -1760,6 +1777,7 @@ class AMin(AMax):
 class MaxDim(Function):
     """max(dim) / min(dim): (values, indices); the gradient goes to the chosen index."""
 
+    c_order = True
     n_outputs = 2
     _keeps = True
 
@@ -1767,6 +1785,8 @@ class MaxDim(Function):
     def forward(ctx, a, dim, keepdim, largest):
         x = a._arr
         d = normalize_dim(dim, x.ndim) if x.ndim else 0
+        if x.ndim and x.shape[d] == 0:
+            raise IndexError(f"{'max' if largest else 'min'}(): Expected reduction dim {d} to have non-zero size.")
         idx = (argmax_kernel if largest else argmin_kernel)(x, d, keepdim=True) if x.ndim else np.zeros((), np.int64)
         values = np.take_along_axis(x, idx, axis=d) if x.ndim else x.copy()
         ctx.shape, ctx.dim, ctx.idx, ctx.keepdim = x.shape, d, idx, keepdim
@@ -1782,6 +1802,8 @@ class MaxDim(Function):
 
 class AMaxDim(Function):
     """amax(dim) / amin(dim): values only, and tied elements share the gradient evenly (max(dim) picks one)."""
+
+    c_order = True
 
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest):
@@ -1822,6 +1844,7 @@ class ScatterDim(Function):
 
 
 class LogSumExp(Function):
+    c_order = True
     save_output = True  # d lse / da = exp(a - lse): the result itself, kept on the graph for create_graph
 
     @staticmethod
@@ -1838,6 +1861,7 @@ class LogSumExp(Function):
 
 
 class Softmax(Function):
+    c_order = True
     save_output = True
 
     @staticmethod
@@ -1854,6 +1878,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    c_order = True
     save_output = True
 
     @staticmethod
@@ -2101,6 +2126,8 @@ def _regenerate(view, region=None):
 
 
 class Cat(Function):
+    c_order = True
+
     @staticmethod
     def forward(ctx, dim, *tensors):
         arrays = [t._arr for t in tensors]
@@ -2120,6 +2147,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    c_order = True
+
     @staticmethod
     def forward(ctx, dim, *tensors):
         if not tensors:
@@ -2263,7 +2292,7 @@ def mean(x, dim=None, keepdim=False):
 
 
 def logsumexp(x, dim, keepdim=False):
-    return LogSumExp.apply(x, dim, keepdim)
+    return x.logsumexp(dim, keepdim)
 
 
 def softmax(x, dim):

@@ -349,7 +349,8 @@ def reduce_dims(dim, ndim):
             twice = next(d for d in axes if axes.count(d) > 1)
             raise RuntimeError(f"dim {twice} appears multiple times in the list of dims")
         return axes if ndim else ()
-    return (normalize_dim(dim, ndim),) if ndim else ()
+    d = normalize_dim(dim, ndim)  # checked on a 0-d tensor too: only 0 and -1 name its one "dim"
+    return (d,) if ndim else ()
 
 
 _BLAS_MIN = 1 << 15  # from this many elements, a float sum goes through BLAS

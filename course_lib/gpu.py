@@ -54,6 +54,13 @@ class CupyBackend(Backend):
         return self.xp.ndarray(tuple(shape), buffer.dtype, memptr=buffer.data + offset * n,
                                strides=tuple(s * n for s in strides))
 
+    def span(self, array):
+        """The flat device buffer behind a CuPy array of any layout (its first element to its last), no copy."""
+        n = array.itemsize
+        strides = tuple(s // n for s in array.strides)
+        count = 1 + sum((size - 1) * s for size, s in zip(array.shape, strides)) if array.size else 0
+        return self.xp.ndarray((count,), array.dtype, memptr=array.data, strides=(n,)), strides
+
     def from_numpy(self, array):
         """Host → device: one copy over PCIe/NVLink."""
         return self.xp.asarray(array)
@@ -249,6 +256,10 @@ class SimBackend(Backend):
 
     def as_strided(self, buffer, shape, strides, offset):
         return cpu_backend.as_strided(buffer.view(np.ndarray), shape, strides, offset).view(SimArray)
+
+    def span(self, array):
+        buf, strides = cpu_backend.span(array.view(np.ndarray))
+        return buf.view(SimArray), strides
 
     def from_numpy(self, array):
         self.log.copy("host_to_device", array.nbytes)

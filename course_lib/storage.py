@@ -291,6 +291,11 @@ class Backend:
         return np.ndarray(shape, buffer.dtype, buffer=buffer, offset=offset * n,
                           strides=tuple(s * n for s in strides))
 
+    def span(self, array):
+        """(flat buffer, element strides) for an array of this device in any layout with non-negative strides:
+        the buffer runs from its first element to its last, sharing its memory. None if the backend can't."""
+        return _span_buffer(array) if type(array) is np.ndarray else None
+
     def from_numpy(self, array):
         """Copy a NumPy array to this device (the CPU backend shares it)."""
         return array
@@ -444,12 +449,12 @@ class StridedTensor:
             arr = self._arr
             if arr.flags.c_contiguous:
                 self._buf = arr.reshape(-1)  # C-contiguous, so this is a view, not a copy
-            elif type(arr) is np.ndarray and _byte_strides_ok(arr):
+            elif _byte_strides_ok(arr) and (span := self._backend.span(arr)) is not None:
                 # A kernel kept its input's layout (NumPy does, as PyTorch does: `x.t() * 2` is stored column by
                 # column). Read the memory it spans as the buffer and keep the layout: no copy, so aliases of
                 # `_arr` (detach(), .data, numpy()) keep sharing memory with this tensor.
-                self._buf, self._strides = _span_buffer(arr)
-            else:  # another device's array or a negative stride: make it C order before any view exists
+                self._buf, self._strides = span
+            else:  # a negative stride, or a device that cannot say: make it C order before any view exists
                 self._arr = arr = self._backend.xp.asarray(arr, order="C")
                 self._buf = arr.reshape(-1)
         return self._buf
@@ -707,7 +712,7 @@ class StridedTensor:
         return StridedTensor._wrap(self._backend.xp.asarray(self._arr, order="C"), self._backend)
 
     def clone(self):
-        return StridedTensor._wrap(self._arr.copy(), self._backend)
+        return StridedTensor._wrap(self._arr.copy(order="K"), self._backend)  # same layout, as PyTorch
 
     def numpy(self):
         """The tensor as a NumPy array that shares memory with it (zero-copy on the CPU)."""

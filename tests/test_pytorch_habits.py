@@ -317,16 +317,74 @@ def test_second_backward_is_refused_for_ops_that_keep_masks():
             y.backward()
 
 
-def test_retained_grads_are_copies_and_leaf_grads_accumulate_in_place():
+def test_retained_grads_are_copies():
     x = cl.tensor([1., 2.], requires_grad=True)
     y = x * 2
     y.retain_grad()
     y.sum().backward()
     y.grad.mul_(10)  # its own memory, not a stride-0 view of the seed
     assert y.grad.tolist() == [10., 10.] and x.grad.tolist() == [2., 2.]
-    g = x.grad
     (x * 3).sum().backward()
-    assert g is x.grad and g.tolist() == [5., 5.]
+    assert x.grad.tolist() == [5., 5.]
+
+
+def test_one_gradient_reaching_a_leaf_along_several_paths_is_summed_once_per_path():
+    x = cl.tensor(1., requires_grad=True)
+    ((x + x) + x).backward()
+    assert x.grad.item() == 3.
+    a = cl.tensor([1., 2.], requires_grad=True)
+    (((a + a) + a) ** 2).sum().backward()
+    assert a.grad.tolist() == [18., 36.]  # d/da (3a)^2 = 18a
+    b = cl.tensor([1., 1.], requires_grad=True)
+    c = cl.tensor([2., 2.], requires_grad=True)
+    for _ in range(2):
+        ((b + c) * 2).sum().backward()
+    assert b.grad.tolist() == [4., 4.] and c.grad.tolist() == [4., 4.]
+
+
+def test_leaves_never_share_gradient_memory_with_each_other_or_the_caller():
+    a = cl.tensor([1., 2.], requires_grad=True)
+    b = cl.tensor([3., 4.], requires_grad=True)
+    g = cl.tensor([1., 1.])
+    (a + b).backward(g)  # Add hands the same gradient to a and b
+    a.grad.zero_()
+    assert b.grad.tolist() == [1., 1.] and g.tolist() == [1., 1.]
+    (a + b).backward(g)
+    assert a.grad.tolist() == [1., 1.] and b.grad.tolist() == [2., 2.] and g.tolist() == [1., 1.]
+
+
+def test_data_has_its_own_version_counter_but_detach_shares_it():
+    x = cl.tensor([1., 2., 3.], requires_grad=True)
+    y = x * x
+    x.data.mul_(2)  # invisible to autograd, as in PyTorch: backward uses the new values
+    y.sum().backward()
+    assert x.grad.tolist() == [4., 8., 12.]
+    z = cl.tensor([1., 2.], requires_grad=True)
+    w = z * z
+    z.detach().mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        w.sum().backward()
+
+
+def test_reductions_softmax_and_cat_of_transposed_inputs_are_c_contiguous_but_clone_keeps_the_layout():
+    x = cl.arange(24.).view(2, 3, 4)
+    assert x.permute(2, 0, 1).sum(1).is_contiguous()
+    assert x.permute(2, 0, 1).sum(1).view(12).tolist() == np.arange(24.).reshape(2, 3, 4).transpose(2, 0, 1).sum(1).reshape(12).tolist()
+    m = cl.arange(6.).view(2, 3)
+    assert m.t().softmax(1).is_contiguous() and m.t().log_softmax(1).is_contiguous()
+    assert cl.cat([m.t(), m.t()]).is_contiguous() and cl.stack([m.t(), m.t()]).is_contiguous()
+    assert m.t().clone().stride() == (1, 3) and m.t().contiguous().stride() == (2, 1)
+
+
+def test_a_transposed_result_on_the_sim_device_keeps_sharing_with_its_aliases():
+    from course_lib import gpu
+    gpu.register_sim_device()
+    xs = cl.tensor(np.arange(12., dtype=np.float32).reshape(3, 4)).to("sim")
+    y = xs.t() * 2
+    d = y.detach()
+    y[1].fill_(-1.)
+    assert d.cpu()[1].tolist() == [-1., -1., -1.]
+    assert y.stride() == (1, 4)
 
 
 def test_no_grad_works_as_a_bare_decorator():
@@ -370,3 +428,13 @@ def test_custom_functions_tuple_outputs_inputs_returned_and_needs_input_grad():
     y.sum().backward()
     assert x.grad.tolist() == [3., 3.]
     assert Same.apply(cl.tensor([1.])).tolist() == [1.]  # not recording: needs_input_grad is (False,)
+
+
+def test_reduction_dim_checks():
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        cl.tensor(2.).sum(1)
+    assert cl.tensor(2.).sum(0).item() == 2. and cl.tensor(2.).sum(-1).item() == 2.
+    with pytest.raises(IndexError, match=r"^max\(\): Expected reduction dim 1 to have non-zero size"):
+        cl.zeros(2, 0).max(1)
+    with pytest.raises(TypeError, match="logsumexp"):
+        cl.tensor([1., 2.]).logsumexp(None)
