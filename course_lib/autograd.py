@@ -423,7 +423,8 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                         g = grads[t._output_nr]
                         if g is not None:  # a copy of its own: g may be shared, or a stride-0 view
                             g = g if create_graph else g.detach()
-                            t.grad = g.clone() if t.grad is None else t.grad + g
+                            g = g.clone() if t.grad is None else t.grad + g
+                            t.grad = g if g.is_contiguous() else Clone.apply(g, "C")
                 if node._saved is _FREED and node._keeps:
                     raise RuntimeError(_FREED_MESSAGE)
                 input_grads = node.backward(node, *grads)
@@ -487,12 +488,13 @@ def _deliver(leaf, g, capture, handed=None):
         # own the gradient: a contiguous array that no other leaf (and no caller) also holds. Arrays, not tensors,
         # are what is shared: x + y hands one gradient array to both x and y.
         if handed is None or id(g._arr) in handed or g._arr.base is not None or not g.is_contiguous():
-            g = g.clone()
+            g = Clone.apply(g, "C")  # in C order, like the (contiguous) leaf, so x.grad.view(-1) works
         if handed is not None:
             handed.add(id(g._arr))
         leaf.grad = g
     else:
-        leaf.grad = leaf.grad + g  # a new array: the one .grad held before may be shared with the graph
+        g = leaf.grad + g  # a new array: the one .grad held before may be shared with the graph
+        leaf.grad = g if g.is_contiguous() else Clone.apply(g, "C")
 
 
 def _make_grads(outputs, grad_outputs):
@@ -1231,21 +1233,52 @@ class Tensor(StridedTensor):
 
 
 def _format_array(arr):
-    """Numbers as PyTorch prints them: whole floats as `1.`, else 4 decimals, scientific when ranges are wide."""
-    fmt = None
+    """Numbers as PyTorch prints them (its _Formatter): whole floats as `1.`, else 4 decimals, scientific when
+    the nonzero magnitudes span more than 1000x (or pass 1e8, or go below 1e-4); every entry padded to one
+    width so columns line up. Widths come from the entries actually shown (the edges, for a big tensor)."""
+    shown = _summarized(arr)
+    kinds = {}
     if arr.dtype.kind == "f":
-        mag = np.abs(arr[np.isfinite(arr)]).astype(np.float64)
-        nonzero = mag[mag != 0]
-        if mag.size and np.all(mag == np.round(mag)) and mag.max() < 1e8:
-            fmt = "{:.0f}."
-        elif nonzero.size and (nonzero.max() >= 1e8 or nonzero.min() < 1e-4 or nonzero.max() / nonzero.min() > 1e3):
-            fmt = "{:.4e}"
+        finite = shown[np.isfinite(shown) & (shown != 0)].astype(np.float64)
+        mag = np.abs(finite)
+        if not mag.size:  # only zeros (and nan/inf): PyTorch prints them as whole numbers, `0.`
+            fmt, width = "{:.0f}.", 1
         else:
-            fmt = "{:.4f}"
+            whole = builtins.bool(np.all(finite == np.ceil(finite)))
+            wide = mag.max() / mag.min() > 1000.0 or mag.max() > 1e8
+            if wide or (not whole and mag.min() < 1e-4):
+                fmt = "{:.4e}"
+            else:
+                fmt = "{:.0f}." if whole else "{:.4f}"
+            width = builtins.max(len(fmt.format(v)) for v in (finite.max(), finite.min(), mag.min(), -mag.min()
+                                                             if finite.min() < 0 else mag.min()))
+        def number(v):
+            text = fmt.format(v) if np.isfinite(v) else str(float(v))
+            return text.rjust(width)
+        if arr.ndim == 0:
+            return number(arr.item()).strip()
+        kinds["float_kind"] = number
+    elif arr.dtype.kind == "b":
+        width = 5 if (~shown).any() else 4
+        kinds["bool"] = lambda v: str(builtins.bool(v)).rjust(width)
+    else:
+        width = builtins.max((len(str(v)) for v in (shown.max(), shown.min())), default=1) if shown.size else 1
+        kinds["int_kind"] = lambda v: str(v).rjust(width)
     if arr.ndim == 0:
-        return fmt.format(arr.item()) if fmt and np.isfinite(arr) else str(arr.item())
-    kinds = {} if fmt is None else {"float_kind": lambda v: fmt.format(v) if np.isfinite(v) else str(v)}
-    return np.array2string(arr, separator=", ", prefix="tensor(", formatter=kinds or None, threshold=1000, edgeitems=3)
+        return str(arr.item())
+    text = np.array2string(arr, separator=", ", prefix="tensor(", formatter=kinds, threshold=1000, edgeitems=3,
+                           max_line_width=80)
+    return text.replace(", ...,", ",  ...,")  # PyTorch's summary gap
+
+
+def _summarized(arr, edge=3):
+    """The entries a summarized print shows: the first and last `edge` along every long dim."""
+    if arr.size <= 1000:
+        return arr
+    for d in range(arr.ndim):
+        if arr.shape[d] > 2 * edge:
+            arr = np.concatenate([arr.take(range(edge), d), arr.take(range(-edge, 0), d)], axis=d)
+    return arr
 
 
 _STORAGE_FIELDS = {"_arr", "_buf", "_strides", "_offset", "_backend"}
@@ -1264,9 +1297,14 @@ def _rebuild_tensor(cls, data, device, requires_grad, grad):
     return t
 
 
-# x.max(dim) returns (values, indices) with names, like PyTorch's torch.return_types.max
-_max_result = collections.namedtuple("max", ["values", "indices"])
-_min_result = collections.namedtuple("min", ["values", "indices"])
+def _return_type(name):
+    """x.max(dim) returns (values, indices) with names, printed like PyTorch's torch.return_types.max."""
+    def __repr__(self):
+        return f"course_lib.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (collections.namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
+
+
+_max_result, _min_result = _return_type("max"), _return_type("min")
 
 
 def _no_grad_binary(ufunc, a, b):
@@ -1994,10 +2032,15 @@ class Unfold(Function):
     def backward(ctx, grad):
         # window w, position k reads input index w*step + k: add each k's slice back (no overlap within one k)
         count = grad.shape[ctx.dim]
-        out = _zeros(ctx.shape, grad)
         d = ctx.dim
-        for k in range(ctx.size):
-            key = (slice(None),) * d + (slice(k, k + ctx.step * (count - 1) + 1, ctx.step),)
+        keys = [(slice(None),) * d + (slice(k, k + ctx.step * (count - 1) + 1, ctx.step),) for k in range(ctx.size)]
+        if not _grad_enabled:  # the usual case: add into one buffer (conv2d's backward runs through here)
+            out = grad._backend.xp.zeros(ctx.shape, dtype=grad._arr.dtype)
+            for k, key in enumerate(keys):
+                out[key] += grad._arr[..., k]
+            return Tensor._from(out, grad._backend), None, None, None
+        out = _zeros(ctx.shape, grad)  # create_graph: the same sum, recorded op by op
+        for k, key in enumerate(keys):
             out = IndexAdd.apply(out, key, grad[..., k])
         return out, None, None, None
 

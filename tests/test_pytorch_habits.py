@@ -438,3 +438,43 @@ def test_reduction_dim_checks():
         cl.zeros(2, 0).max(1)
     with pytest.raises(TypeError, match="logsumexp"):
         cl.tensor([1., 2.]).logsumexp(None)
+
+
+def test_tensors_print_like_pytorch():
+    assert repr(cl.tensor([-1., 2.])) == "tensor([-1.,  2.])"
+    assert repr(cl.tensor([0.1234567, 100.5])) == "tensor([  0.1235, 100.5000])"
+    assert repr(cl.tensor([True, True])) == "tensor([True, True])"
+    assert repr(cl.tensor([True, False])) == "tensor([ True, False])"
+    assert repr(cl.tensor([1, -200, 3])) == "tensor([   1, -200,    3])"
+    assert repr(cl.tensor([0., 0.])) == "tensor([0., 0.])" and repr(cl.tensor(-0.5)) == "tensor(-0.5000)"
+    assert repr(cl.tensor([float("nan"), 1.5])) == "tensor([   nan, 1.5000])"
+    assert repr(cl.tensor([[1e-5, 1.], [float("nan"), float("inf")]])) == (
+        "tensor([[1.0000e-05, 1.0000e+00],\n        [       nan,        inf]])")
+    assert repr(cl.arange(1500.)) == ("tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.4970e+03, 1.4980e+03,\n"
+                                      "        1.4990e+03])")
+    assert repr(cl.arange(2000).reshape(2, 1000)) == ("tensor([[   0,    1,    2,  ...,  997,  998,  999],\n"
+                                                      "        [1000, 1001, 1002,  ..., 1997, 1998, 1999]])")
+    assert repr(cl.max(cl.tensor([[1., 3.]]), 1)) == ("course_lib.return_types.max(\nvalues=tensor([3.]),\n"
+                                                      "indices=tensor([1]))")
+
+
+def test_mse_loss_promotes_an_integer_target():
+    x = cl.tensor([1., 2., 4.], requires_grad=True)
+    loss = cl.nn.functional.mse_loss(x, cl.tensor([1, 2, 3]))
+    loss.backward()
+    assert abs(loss.item() - 1 / 3) < 1e-6 and np.allclose(x.grad.numpy(), [0., 0., 2 / 3])
+    with pytest.raises(NotImplementedError, match="mse_cpu"):
+        cl.nn.functional.mse_loss(cl.tensor([1, 2]), cl.tensor([1, 2]))
+
+
+def test_results_pytorch_lays_out_in_c_order_can_be_viewed():
+    conv = cl.nn.Conv2d(1, 4, 3)
+    y = conv(cl.randn(2, 1, 8, 8)).relu()
+    assert y.is_contiguous() and y.view(2, -1).shape == (2, 144)  # the classic flatten before a Linear
+    lin = cl.nn.Linear(3, 2)
+    lin(cl.randn(4, 3)).sum().backward()  # forward uses weight.t(): its gradient comes back transposed
+    assert lin.weight.grad.is_contiguous() and lin.weight.grad.view(-1).shape == (6,)
+    x = cl.randn(3, 2, requires_grad=True)
+    (x.t() * 2).sum().backward()
+    (x.t() * 3).sum().backward()
+    assert x.grad.is_contiguous() and x.grad.tolist() == [[5., 5.]] * 3

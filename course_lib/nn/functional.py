@@ -157,9 +157,8 @@ def mse_loss(input, target, reduction="mean"):
         warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
                       f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
                       "Please ensure they have the same size.", stacklevel=2)
-    if not (input.is_floating_point() and target.is_floating_point()):
-        dtype = input.dtype if not input.is_floating_point() else target.dtype
-        raise NotImplementedError(f'"mse_cpu" not implemented for \'{_type_name(dtype)}\'')
+    if not (input.is_floating_point() or target.is_floating_point()):  # one float operand is enough (promotion)
+        raise NotImplementedError(f'"mse_cpu" not implemented for \'{_type_name(input.dtype)}\'')
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -377,8 +376,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     # im2col: one row per output position, one column per (channel, kernel row, kernel col)
     cols = windows.permute(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
     out = cols @ weight.reshape(o, c * kh * kw).t()  # (N·OH·OW, O)
-    out = out.reshape(n, oh, ow, o).permute(0, 3, 1, 2)
-    return out if bias is None else out + bias.reshape(o, 1, 1)
+    if bias is not None:
+        out = out + bias  # one bias per output channel: a column of this matrix
+    # back to (N, O, OH, OW), laid out in C order as PyTorch's result is (so x.view(n, -1) works on it)
+    return out.reshape(n, oh, ow, o).permute(0, 3, 1, 2).contiguous()
 
 
 def _pool_output_size(size, k, pad, stride, dilation, ceil_mode):
