@@ -8,12 +8,13 @@ from . import storage, broadcast, autograd
 from .storage import (bool_ as bool, device, double, dtype, float16, float32, float64, half, int8, int16, int32,
                       int64, long, manual_seed, uint8)
 from .broadcast import broadcast_shapes
-from .autograd import (Tensor, abs, arange, argmax, argmin, broadcast_to, cat, chunk, clamp, clone, concatenate,
-                       cos, detach, empty, enable_grad, exp, eye, flatten, from_numpy, full, full_like, gradcheck,
-                       is_grad_enabled, is_tensor, linspace, log, log_softmax, logsumexp, matmul, max, maximum, mean,
-                       min, minimum, neg, no_grad, numel, ones, ones_like, permute, pow, rand, randint, randn,
-                       randperm, relu, reshape, set_grad_enabled, sigmoid, sin, softmax, split, sqrt, squeeze, stack,
-                       std, sum, t, tanh, tensor, transpose, unsqueeze, var, where, zeros, zeros_like)
+from .autograd import (Tensor, abs, allclose, arange, argmax, argmin, broadcast_to, cat, chunk, clamp, clone,
+                       concatenate, cos, detach, empty, enable_grad, equal, exp, eye, flatten, from_numpy, full,
+                       full_like, gradcheck, is_grad_enabled, is_tensor, isclose, linspace, log, log_softmax,
+                       logsumexp, matmul, max, maximum, mean, min, minimum, neg, no_grad, numel, ones, ones_like,
+                       permute, pow, rand, randint, randn, randperm, relu, reshape, set_grad_enabled, sigmoid, sin,
+                       softmax, split, sqrt, squeeze, stack, std, sum, t, tanh, tensor, transpose, unsqueeze, var,
+                       where, zeros, zeros_like)
 
 # The later layers: devices (04), nn (05), optim and data (06). Importing gpu registers the "cuda" backend,
 # or the reason it is unavailable, with storage's backend table.

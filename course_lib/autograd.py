@@ -1203,6 +1203,21 @@ class Tensor(StridedTensor):
     def log_softmax(self, dim):
         return LogSoftmax.apply(self, dim)
 
+    def equal(self, other):
+        """True when both have the same shape and the same values (dtypes may differ), as torch.equal."""
+        return self.shape == other.shape and builtins.bool(np.array_equal(self._arr, other._arr))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|self - other| <= atol + rtol * |other|, element by element (a bool tensor), as torch.isclose."""
+        if isinstance(other, Tensor) and other.dtype is not self.dtype:
+            raise RuntimeError(f"{_TORCH_TYPE_NAMES.get(self.dtype.name)} did not match "
+                               f"{_TORCH_TYPE_NAMES.get(other.dtype.name)}")
+        return Tensor._from(np.isclose(self._arr, _arr(other), rtol, atol, equal_nan), self._backend)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """True when every element is close (see isclose): the check tests and tutorials reach for."""
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).all())
+
     def all(self, dim=None):
         return Tensor._from(self._arr.all(axis=dim), self._backend)
 
@@ -1295,6 +1310,10 @@ def _rebuild_tensor(cls, data, device, requires_grad, grad):
     if grad is not None:
         t.grad = grad
     return t
+
+
+_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _return_type(name):
@@ -2367,9 +2386,10 @@ def _function_form(name):
 
 
 # PyTorch offers these as functions too: torch.max(logits, 1), torch.reshape(x, shape), ...
-max, min, reshape, unsqueeze, squeeze, transpose, permute, t, var, std, clone, detach, numel = (
-    _function_form(n) for n in ("max", "min", "reshape", "unsqueeze", "squeeze", "transpose",
-                                "permute", "t", "var", "std", "clone", "detach", "numel"))
+max, min, reshape, unsqueeze, squeeze, transpose, permute, t, var, std, clone, detach, numel, equal, isclose, \
+    allclose = (_function_form(n) for n in ("max", "min", "reshape", "unsqueeze", "squeeze", "transpose", "permute",
+                                            "t", "var", "std", "clone", "detach", "numel", "equal", "isclose",
+                                            "allclose"))
 
 
 def argmin(x, dim=None, keepdim=False):

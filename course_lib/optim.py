@@ -155,15 +155,24 @@ def _buffer(arr, backend):
     return Tensor._from(arr, backend)
 
 
+def _check_not_differentiable(differentiable):
+    """foreach/fused choose PyTorch's implementation, not the maths: accepted. differentiable would need the
+    update recorded by autograd; these optimizers write parameters in place, outside it."""
+    if differentiable:
+        raise NotImplementedError("course_lib's optimizers update parameters in place, outside autograd: "
+                                  "differentiable=True is not supported")
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum, Nesterov momentum and L2 weight decay.
 
     Per parameter p with gradient g (PyTorch's rule): g ← g + wd·p; with momentum μ,
     b ← g on the first step, else b ← μ·b + (1 − dampening)·g; g ← g + μ·b (Nesterov) or g ← b;
-    finally p ← p − lr·g.
+    finally p ← p − lr·g. maximize=True climbs instead (g ← −g first).
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -172,8 +181,10 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+        _check_not_differentiable(differentiable)
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _update(self, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
@@ -183,6 +194,8 @@ class SGD(Optimizer):
             if p.grad is None:
                 continue
             w, d = p._arr, p.grad._arr
+            if group.get("maximize"):
+                d = -d
             if wd != 0:
                 d = d + wd * w
             if mu != 0:
@@ -205,9 +218,13 @@ class Adam(Optimizer):
     Per parameter (PyTorch's rule), at step t: g ← g + wd·p; m ← β1·m + (1 − β1)·g;
     v ← β2·v + (1 − β2)·g²; p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps).
     amsgrad=True uses the largest v seen so far (max_exp_avg_sq) in place of v, so steps never grow back.
+    decoupled_weight_decay=True shrinks p ← p·(1 − lr·wd) instead of adding wd·p to g (that is AdamW);
+    maximize=True climbs (g ← −g first).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -218,7 +235,11 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+        _check_not_differentiable(differentiable)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _update(self, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
@@ -238,7 +259,11 @@ class Adam(Optimizer):
             s["step"] = t = s["step"] + 1
             m, v = s["exp_avg"]._arr, s["exp_avg_sq"]._arr
             xp = p._backend.xp
-            if wd != 0:
+            if group.get("maximize"):
+                d = -d
+            if wd != 0 and group.get("decoupled_weight_decay"):
+                w *= 1 - lr * wd  # AdamW: decay the weights directly, outside the adaptive step
+            elif wd != 0:
                 d = d + wd * w
             tmp = xp.multiply(d, 1 - beta1)  # one scratch array per step, reused below
             m *= beta1

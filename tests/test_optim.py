@@ -200,8 +200,9 @@ def test_state_dict_round_trip_continues_identically():
 
 def test_repr_lists_the_groups():
     opt = optim.SGD([course_lib.ones(1, requires_grad=True)], lr=0.1, momentum=0.9)
-    assert repr(opt) == ("SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1\n    momentum: 0.9\n"
-                         "    nesterov: False\n    weight_decay: 0\n)")
+    assert repr(opt) == ("SGD (\nParameter Group 0\n    dampening: 0\n    differentiable: False\n    foreach: None\n"
+                         "    fused: None\n    lr: 0.1\n    maximize: False\n    momentum: 0.9\n"
+                         "    nesterov: False\n    weight_decay: 0\n)")  # PyTorch 2.13's, line for line
 
 
 @pytest.mark.parametrize("make, message", [

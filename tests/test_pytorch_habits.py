@@ -478,3 +478,34 @@ def test_results_pytorch_lays_out_in_c_order_can_be_viewed():
     (x.t() * 2).sum().backward()
     (x.t() * 3).sum().backward()
     assert x.grad.is_contiguous() and x.grad.tolist() == [[5., 5.]] * 3
+
+
+def test_equal_allclose_isclose():
+    a = cl.tensor([1., 2.])
+    assert cl.equal(a, cl.tensor([1, 2])) and not a.equal(cl.tensor([1., 2., 3.]))
+    assert cl.allclose(a, cl.tensor([1., 2.0000001])) and not a.allclose(cl.tensor([1., 2.1]))
+    assert cl.isclose(a, cl.tensor([1., 3.])).tolist() == [True, False]
+    with pytest.raises(RuntimeError, match="Float did not match Long"):
+        cl.allclose(a, cl.tensor([1, 2]))
+
+
+def test_optimizers_take_pytorchs_keyword_options():
+    def run(make, steps=3):
+        p = cl.tensor([1., -2.], dtype=cl.float64, requires_grad=True)
+        opt = make([p])
+        for _ in range(steps):
+            opt.zero_grad()
+            (p ** 2).sum().backward()
+            opt.step()
+        return p.detach().numpy(), opt
+
+    up, opt = run(lambda ps: cl.optim.SGD(ps, lr=0.1, maximize=True, foreach=False, fused=None))
+    assert np.allclose(up, np.array([1., -2.]) * 1.2 ** 3)  # gradient ascent on p^2: p <- p + 0.1 * 2p
+    assert {"maximize", "foreach", "differentiable", "fused"} <= set(opt.param_groups[0])
+    down, _ = run(lambda ps: cl.optim.Adam(ps, lr=0.1, maximize=True))
+    assert (np.abs(down) > np.array([1., 2.])).all()
+    # decoupled weight decay (AdamW): p <- p (1 - lr wd) first, then the Adam step on the plain gradient
+    w_dec, _ = run(lambda ps: cl.optim.Adam(ps, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True), steps=1)
+    assert np.allclose(w_dec, np.array([1., -2.]) * (1 - 0.05) - 0.1 * np.sign([1., -2.]), atol=1e-6)
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        cl.optim.SGD([cl.ones(1, requires_grad=True)], differentiable=True)
