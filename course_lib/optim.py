@@ -2,7 +2,7 @@
 
 """Optimizers: SGD (momentum, Nesterov, weight decay) and Adam, updating parameters in place like torch.optim."""
 
-__all__ = ["required", "Optimizer", "SGD", "Adam"]
+__all__ = ["required", "Optimizer", "SGD", "Adam", "AdamW"]
 
 
 import numpy as np
@@ -282,3 +282,16 @@ class Adam(Optimizer):
             update *= lr / (1 - beta1 ** t)
             w -= update
             p._bump()
+
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p ← p·(1 − lr·wd) before the Adam step, instead of
+    adding wd·p to the gradient, so the decay is not rescaled by the adaptive denominator. PyTorch's default
+    weight_decay here is 1e-2."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -75,15 +75,18 @@ def _run(cmd, **kw) -> subprocess.CompletedProcess:
 
 # Runs inside the Binder environment: execute one notebook the way a learner's Run All would, report as JSON.
 EXECUTE = r"""
-import json, pathlib, sys, time
+import json, logging, pathlib, sys, time
 from datetime import datetime
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+# every message nbclient sends and receives, time-stamped, on stderr: read only when a notebook is slow (the
+# intermittent 300 s stall happens outside the cells; this says between which messages)
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 path = sys.argv[1]
 nb = nbformat.read(path, as_version=4)
 start = time.monotonic()
-client = NotebookClient(nb, timeout=NOTEBOOK_TIMEOUT, kernel_name="python3",
+client = NotebookClient(nb, timeout=NOTEBOOK_TIMEOUT, kernel_name="python3", log=logging.getLogger("nbclient"),
                         resources={"metadata": {"path": str(pathlib.Path(path).parent)}})
 error = None
 if path.endswith("__prefix__.ipynb"):  # which Python runs the notebooks' kernel?
@@ -113,6 +116,7 @@ print(json.dumps({"path": path, "error": error, "stderr": stderr, "seconds": tim
                   "text": first[0].get("text", "") if first else ""}))
 """
 NOTEBOOK_TIMEOUT = 300  # seconds, for one notebook (and for one cell)
+SLICED_POLL = (Path(__file__).parent / "_sliced_poll.py").read_text(encoding="utf-8")  # see its docstring
 
 CHECK_TRUST = r"""
 import json, sys
@@ -173,18 +177,30 @@ def test_post_build_installs_the_course_in_the_fresh_environment(binder_env):
 
 
 @pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks in notebooks/ yet")
+def _long_gaps(log, at_least=10.0):
+    """The waits of `at_least` seconds between consecutive time-stamped log lines: (the line before, the one after)."""
+    stamped = []
+    for text in log.splitlines():
+        m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) ", text)
+        if m:
+            t = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000
+            stamped.append((t, text[:160]))
+    return [f"{b[0] - a[0]:.0f} s: {a[1]}  ->  {b[1]}" for a, b in zip(stamped, stamped[1:]) if b[0] - a[0] >= at_least]
+
+
 def test_every_notebook_runs_in_the_binder_environment(binder_env):
     checkout, venv, env, timings = binder_env
     probe = checkout / "notebooks" / "__prefix__.ipynb"
     probe.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     results, start = [], time.monotonic()
     for nb in [probe, *[checkout / "notebooks" / p.name for p in NOTEBOOKS]]:
-        script = EXECUTE.replace("NOTEBOOK_TIMEOUT", str(NOTEBOOK_TIMEOUT))
+        script = SLICED_POLL + EXECUTE.replace("NOTEBOOK_TIMEOUT", str(NOTEBOOK_TIMEOUT))
         t0 = time.monotonic()
         try:
             out = _run([str(venv / "bin" / "python"), "-c", script, str(nb)], cwd=checkout, env=env,
                        timeout=NOTEBOOK_TIMEOUT + 60)
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            results[-1]["log"] = out.stderr
         except subprocess.TimeoutExpired:
             results.append({"path": str(nb), "stderr": [], "seconds": time.monotonic() - t0,
                             "error": f"did not finish within {NOTEBOOK_TIMEOUT + 60} s"})
@@ -209,6 +225,9 @@ def test_every_notebook_runs_in_the_binder_environment(binder_env):
         if r["seconds"] > 60 and "cells_seconds" in r:
             line += (f"\n    {Path(r['path']).stem}: {r['seconds']:.0f} s in all, {r['cells_seconds']:.0f} s in cells, "
                      f"slowest cell (seconds, index): {r['slowest_cell']}")
+            gaps = _long_gaps(r.get("log", ""))
+            if gaps:
+                line += "\n    longest waits between nbclient log lines:\n" + "\n".join("      " + g for g in gaps)
     print(line)
     # kept for later reading (CI hides a passing test's output): one CI run spent 350 s here instead of ~50
     artifacts = ROOT / "test-artifacts"

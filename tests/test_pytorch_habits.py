@@ -509,3 +509,42 @@ def test_optimizers_take_pytorchs_keyword_options():
     assert np.allclose(w_dec, np.array([1., -2.]) * (1 - 0.05) - 0.1 * np.sign([1., -2.]), atol=1e-6)
     with pytest.raises(NotImplementedError, match="differentiable"):
         cl.optim.SGD([cl.ones(1, requires_grad=True)], differentiable=True)
+
+
+def test_clip_grad_norm_and_value():
+    a = cl.tensor([3., 0.], requires_grad=True)
+    b = cl.tensor([[0., 4.]], requires_grad=True)
+    a.grad, b.grad = cl.tensor([3., 0.]), cl.tensor([[0., 4.]])
+    norm = cl.nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    assert abs(norm.item() - 5.) < 1e-6  # sqrt(3^2 + 4^2), before clipping
+    assert np.allclose(a.grad.numpy(), [0.6, 0.]) and np.allclose(b.grad.numpy(), [[0., 0.8]])
+    assert abs(cl.nn.utils.clip_grad_norm_([a, b], 10.).item() - 1.) < 1e-5  # under the cap: unchanged
+    assert np.allclose(a.grad.numpy(), [0.6, 0.], atol=1e-6)
+    a.grad = cl.tensor([-3., 0.5])
+    assert cl.nn.utils.clip_grad_norm_(a, 1.5, norm_type=float("inf")).item() == 3.
+    assert np.allclose(a.grad.numpy(), [-1.5, 0.25], atol=1e-5)
+    cl.nn.utils.clip_grad_value_(a, 0.3)
+    assert np.allclose(a.grad.numpy(), [-0.3, 0.25], atol=1e-5)
+    a.grad = cl.tensor([float("inf"), 0.])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        cl.nn.utils.clip_grad_norm_(a, 1., error_if_nonfinite=True)
+
+
+def test_adamw_and_clipping_match_pytorch_step_for_step():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((3, 4))
+    data = [rng.standard_normal((5, 3)) for _ in range(20)]
+    results = []
+    for lib in (cl, torch):
+        w = lib.tensor(w0.copy(), dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.AdamW([w], lr=0.05)
+        for x in data:
+            opt.zero_grad()
+            ((lib.tensor(x) @ w) ** 2).sum().backward()
+            lib.nn.utils.clip_grad_norm_([w], 2.0)
+            opt.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12)
+    assert repr(cl.optim.AdamW([cl.ones(1, requires_grad=True)])) == repr(
+        torch.optim.AdamW([torch.ones(1, requires_grad=True)]))

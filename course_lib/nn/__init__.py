@@ -32,6 +32,7 @@ from course_lib import storage
 from course_lib.autograd import Tensor, empty, no_grad, parse_to_args
 from course_lib.nn import functional as F
 from course_lib.nn import init
+from course_lib.nn import utils
 
 
 class Parameter(Tensor):
