@@ -124,7 +124,8 @@ import numpy as np
 from course_lib import storage
 # the kernels are imported under *_kernel names where this module defines a differentiable function of the
 # same name (course_lib.argmax, course_lib.logsumexp, ...), so that neither shadows the other
-from course_lib.broadcast import (amax, amin, argmax as argmax_kernel, argmin as argmin_kernel, binary,
+from course_lib.broadcast import (_check_reduction as check_reduction, amax, amin, argmax as argmax_kernel,
+                                  argmin as argmin_kernel, binary,
                                   broadcast_shapes, cat as cat_kernel, logsumexp as logsumexp_kernel,
                                   matmul as matmul_kernel, mean as mean_kernel, reduce_dims, result_type,
                                   stack as stack_kernel, sum as sum_kernel, true_divide, unbroadcast,
@@ -423,7 +424,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                         g = grads[t._output_nr]
                         if g is not None:  # a copy of its own: g may be shared, or a stride-0 view
                             g = g if create_graph else g.detach()
-                            g = g.clone() if t.grad is None else t.grad + g
+                            g = Clone.apply(g, "C") if t.grad is None else t.grad + g
                             t.grad = g if g.is_contiguous() else Clone.apply(g, "C")
                 if node._saved is _FREED and node._keeps:
                     raise RuntimeError(_FREED_MESSAGE)
@@ -1159,10 +1160,10 @@ class Tensor(StridedTensor):
         return self == other
 
     def sum(self, dim=None, keepdim=False):
-        return Sum.apply(self, dim if dim != () and dim != [] else None, keepdim)
+        return Sum.apply(self, dim, keepdim)
 
     def mean(self, dim=None, keepdim=False):
-        return Mean.apply(self, dim if dim != () and dim != [] else None, keepdim)
+        return Mean.apply(self, dim, keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
         return Var.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
@@ -1210,8 +1211,7 @@ class Tensor(StridedTensor):
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """|self - other| <= atol + rtol * |other|, element by element (a bool tensor), as torch.isclose."""
         if isinstance(other, Tensor) and other.dtype is not self.dtype:
-            raise RuntimeError(f"{_TORCH_TYPE_NAMES.get(self.dtype.name)} did not match "
-                               f"{_TORCH_TYPE_NAMES.get(other.dtype.name)}")
+            raise RuntimeError(f"{storage.torch_name(self.dtype)} did not match {storage.torch_name(other.dtype)}")
         return Tensor._from(np.isclose(self._arr, _arr(other), rtol, atol, equal_nan), self._backend)
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -1310,10 +1310,6 @@ def _rebuild_tensor(cls, data, device, requires_grad, grad):
     if grad is not None:
         t.grad = grad
     return t
-
-
-_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _return_type(name):
@@ -1842,8 +1838,7 @@ class MaxDim(Function):
     def forward(ctx, a, dim, keepdim, largest):
         x = a._arr
         d = normalize_dim(dim, x.ndim) if x.ndim else 0
-        if x.ndim and x.shape[d] == 0:
-            raise IndexError(f"{'max' if largest else 'min'}(): Expected reduction dim {d} to have non-zero size.")
+        check_reduction(x, "max" if largest else "min", (d,), dim)
         idx = (argmax_kernel if largest else argmin_kernel)(x, d, keepdim=True) if x.ndim else np.zeros((), np.int64)
         values = np.take_along_axis(x, idx, axis=d) if x.ndim else x.copy()
         ctx.shape, ctx.dim, ctx.idx, ctx.keepdim = x.shape, d, idx, keepdim
@@ -1866,10 +1861,7 @@ class AMaxDim(Function):
     def forward(ctx, a, dim, keepdim, largest):
         x = a._arr
         axes = reduce_dims(dim, x.ndim)
-        for d in axes:
-            if x.shape[d] == 0:
-                raise IndexError(f"{'amax' if largest else 'amin'}(): Expected reduction dim {d} to have non-zero size.")
-        out = (np.amax if largest else np.amin)(x, axis=axes, keepdims=True)
+        out = (amax if largest else amin)(x, dim, keepdim=True)  # the kernel checks for empty dims
         ctx.share = x == out
         ctx.share = ctx.share / ctx.share.sum(axis=axes, keepdims=True)
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim

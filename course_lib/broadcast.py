@@ -340,8 +340,9 @@ def clamp(a, min=None, max=None):
 # -- reductions --------------------------------------------------------------------
 
 def reduce_dims(dim, ndim):
-    """Normalize `dim` (None, an int, or a tuple of ints, negatives allowed) to a tuple of axes."""
-    if dim is None:
+    """Normalize `dim` (None, an int, or a tuple of ints, negatives allowed) to a tuple of axes. None and an empty
+    tuple both mean every dim, as in PyTorch."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
         return tuple(range(ndim))
     if isinstance(dim, (tuple, list)):
         axes = tuple(normalize_dim(d, ndim) for d in dim)

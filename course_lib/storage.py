@@ -11,6 +11,7 @@ __all__ = [
     "float16",
     "float32",
     "float64",
+    "torch_name",
     "as_dtype",
     "dtype_of",
     "contiguous_strides",
@@ -87,6 +88,16 @@ float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
 long, half, double = int64, float16, float64
 _DTYPES = {d.np: d for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)}
+
+
+# PyTorch's names for the dtypes in its error messages ("expected ... Long", "Float did not match Double")
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def torch_name(d):
+    """PyTorch's name for a course dtype in error messages: 'Long' for int64, 'Float' for float32, ..."""
+    return _TORCH_NAMES.get(d.name, d.name)
 
 
 def as_dtype(x):
@@ -742,8 +753,7 @@ class StridedTensor:
             target = self._arr
             if np.shape(value) != target.shape:
                 _check_broadcast_into(np.shape(value), target.shape)
-            if np.ndim(value):
-                _check_no_overlap(target)  # writing one number everywhere is fine; an array is ambiguous
+            _check_no_overlap(target)  # PyTorch refuses even one number here: copy_ writes element by element
             target[...] = value
             return
         key = index_key(key)
@@ -815,7 +825,7 @@ def _check_no_overlap(target):
                            "single memory location. Please clone() the tensor before performing the operation.")
 
 
-_KIND_NAMES = {"b": "Bool", "i": "Long", "u": "Byte", "f": "Float"}
+_KIND_NAMES = {"b": "Bool", "i": "Long", "u": "Byte", "f": "Float"}  # a result's kind, named by its default dtype
 
 
 def _explain_inplace(target, other, ufunc=None):
@@ -835,16 +845,15 @@ def _explain_inplace(target, other, ufunc=None):
     kind = "f" if ufunc is np.true_divide else np.result_type(target, other).kind  # int / int is a float
     if kind != target.dtype.kind:
         raise RuntimeError(f"result type {_KIND_NAMES.get(kind, kind)} can't be cast to the desired output type "
-                           f"{_KIND_NAMES.get(target.dtype.kind, target.dtype.name)}")
+                           f"{torch_name(dtype_of(target))}")
 
 
 def check_copy(dst, src):
-    """copy_ broadcasts src to dst's shape (never the other way round) and writes every element of dst once."""
+    """copy_ broadcasts src to dst's shape, never the other way round (a src with more dims is refused)."""
     src_shape = np.shape(src._arr if isinstance(src, StridedTensor) else src)
     if len(src_shape) > dst.ndim:
         raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
                            f"{list(np.broadcast_shapes(src_shape, dst.shape))}")
-    _check_no_overlap(dst._arr)
 
 
 def _fill_value(value):

@@ -27,6 +27,7 @@ import warnings
 
 import numpy as np
 
+from course_lib import storage
 from course_lib.autograd import Function, Tensor, arange, is_grad_enabled, no_grad, rand, tensor, where
 from course_lib.broadcast import logsumexp as logsumexp_kernel, matmul as matmul_kernel
 
@@ -47,13 +48,7 @@ def tanh(input):
     return input.tanh()
 
 
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-                "float16": "Half", "float32": "Float", "float64": "Double"}
-
-
-def _type_name(dtype):
-    """PyTorch's name for a dtype in error messages: 'Long' for int64, 'Float' for float32, ..."""
-    return _TORCH_NAMES.get(dtype.name, dtype.name)
+_type_name = storage.torch_name  # PyTorch's dtype names in messages: 'Long', 'Float', ...
 
 
 def _get_softmax_dim(name, ndim, stacklevel):
