@@ -214,26 +214,39 @@ def _first(x):
 _PARALLEL_MIN_UNARY = 1 << 18  # exp/log/tanh do real arithmetic per element: threads pay off from 256K
 
 
+def _map_chunks(fn, flat):
+    """[fn(piece) for each of one piece of the 1-D array `flat` per core], the pieces run at once on the helper
+    threads. fn must release the GIL for most of its time (NumPy's loops do) or the threads gain nothing."""
+    global _helpers
+    if _threads < 2 or flat.size < _PARALLEL_MIN_UNARY:
+        return [fn(flat)]
+    if _helpers is None:
+        _helpers = _Helpers(_threads - 1)
+    if not _helpers.busy.acquire(blocking=False):  # another thread is using the helpers: run in one call
+        return [fn(flat)]
+    try:
+        results = [None] * _threads
+
+        def job(i, piece):
+            results[i] = fn(piece)
+
+        bounds = [flat.size * i // _threads for i in range(_threads + 1)]
+        _helpers.run([(job, (i, flat[lo:hi]), {}) for i, (lo, hi) in enumerate(zip(bounds, bounds[1:]))])
+        return results
+    finally:
+        _helpers.busy.release()
+
+
 def exp_inplace(x):
     """x = exp(x) on a fresh C-contiguous NumPy array, split across the helper threads when x is large.
 
     Unlike an add (bound by memory bandwidth), exp computes a polynomial per element, so two cores
-    really do finish it sooner: measured 480 -> 340 us for 1M float32 here.
+    really do finish it sooner: measured 480 -> 300 us for 1M float32 here.
     """
-    global _helpers
-    if _threads < 2 or type(x) is not np.ndarray or x.size < _PARALLEL_MIN_UNARY or not x.flags.c_contiguous:
+    if type(x) is not np.ndarray or not x.flags.c_contiguous:
         return np.exp(x, out=x)
-    if _helpers is None:
-        _helpers = _Helpers(_threads - 1)
-    if not _helpers.busy.acquire(blocking=False):
-        return np.exp(x, out=x)
-    try:
-        flat = x.reshape(-1)
-        bounds = [flat.size * i // _threads for i in range(_threads + 1)]
-        _helpers.run([(np.exp, (flat[lo:hi],), {"out": flat[lo:hi]}) for lo, hi in zip(bounds, bounds[1:])])
-        return x
-    finally:
-        _helpers.busy.release()
+    _map_chunks(lambda piece: np.exp(piece, out=piece), x.reshape(-1))
+    return x
 
 
 def _across_grain(x):
@@ -486,6 +499,12 @@ def argmin(a, dim=None, keepdim=False):
     return _arg(np.argmin, "argmin", a, dim, keepdim)
 
 
+def _sum_exp(x, m):
+    """Σ exp(x - m) over a 1-D array, with one temporary (einsum's sum is vectorized: 2.5x NumPy's sum here)."""
+    e = np.subtract(x, m)
+    return np.einsum("i->", np.exp(e, out=e))
+
+
 def logsumexp(a, dim, keepdim=False):
     """log(sum(exp(a))) computed stably: subtract the max first so exp never overflows."""
     if a.dtype.kind != "f":
@@ -496,6 +515,13 @@ def logsumexp(a, dim, keepdim=False):
     else:
         m = a.max(axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)  # all -inf (or an inf) must not give nan
+        if len(axes) == a.ndim and type(a) is np.ndarray and a.flags.c_contiguous:
+            # one number from the whole array: each core shifts, exponentiates and sums a piece of its own, and
+            # the pieces' sums add up (one pass over memory per piece instead of four over the whole array)
+            parts = _map_chunks(lambda piece: _sum_exp(piece, m.reshape(())), a.reshape(-1))
+            with np.errstate(divide="ignore"):
+                out = np.log(np.asarray(builtins.sum(parts), a.dtype)).reshape(m.shape) + m
+            return out if keepdim else out.reshape(())
         shifted = binary(np.subtract, a, m)  # a fresh array on a's device (for 0-d input, a scalar)
         # exp in place: one big temporary instead of two (each fresh megabyte-sized buffer costs page faults)
         shifted = exp_inplace(shifted) if getattr(shifted, "ndim", 0) else np.exp(shifted)

@@ -489,3 +489,22 @@ def test_large_logsumexp_split_across_threads_matches_float64():
     np.testing.assert_allclose(B.logsumexp(a, 1), ref1, rtol=1e-6)
     x = a.copy()
     assert B.exp_inplace(x) is x and np.allclose(x, np.exp(a))
+
+
+def test_large_full_logsumexp_pieces_add_up_and_keep_non_finite_rules(monkeypatch):
+    """A whole-array logsumexp runs shift+exp+sum per core piece; the pieces' sums must give PyTorch's answers,
+    -inf / inf / nan included, with keepdim's shape."""
+    calls = []
+    run = B._Helpers.run
+    monkeypatch.setattr(B._Helpers, "run", lambda self, jobs: (calls.append(len(jobs)), run(self, jobs))[1])
+    a = np.random.default_rng(8).standard_normal((2, B._PARALLEL_MIN_UNARY // 2 + 5)).astype(np.float32) * 4
+    ref = np.log(np.exp(a.astype(np.float64)).sum())
+    np.testing.assert_allclose(B.logsumexp(a, None), ref, rtol=1e-6)
+    assert B.logsumexp(a, (0, 1), keepdim=True).shape == (1, 1) and B.logsumexp(a, (1, 0)).shape == ()
+    assert calls == ([B._threads] * 3 if B._threads > 1 else [])
+    assert B.logsumexp(np.full_like(a, -np.inf), None) == -np.inf
+    b = a.copy()
+    b[1, 7] = np.inf
+    assert B.logsumexp(b, None) == np.inf
+    b[0, 3] = np.nan
+    assert np.isnan(B.logsumexp(b, None))
