@@ -1,4 +1,5 @@
 """course_lib.nn (notebook 05): registration, traversal, modes, state dicts, layers, losses, conv/pool, save/load."""
+import warnings
 import math
 import re
 
@@ -744,3 +745,34 @@ def test_zero_fan_in_and_string_padding():
 def test_load_state_dict_needs_a_mapping():
     with pytest.raises(TypeError, match="Expected state_dict to be dict-like, got <class 'list'>."):
         nn.Linear(2, 2).load_state_dict([1, 2])
+
+
+def test_conv_and_pool_give_second_derivatives():
+    """Windows2d's and MaxPick's backward are themselves differentiable (create_graph), overlapping windows too."""
+    course_lib.manual_seed(6)
+    x = course_lib.randn(2, 2, 6, 6, dtype=course_lib.float64, requires_grad=True)
+    v = course_lib.randn(2, 2, 6, 6, dtype=course_lib.float64)
+    for pool in ((2, 2, 0), (3, 1, 1)):  # windows tiling the image, and overlapping windows with padding
+        def first_derivative_along_v(w):
+            y = F.max_pool2d(F.conv2d(x, w, None, 1, 1).tanh(), *pool)
+            gx, = course_lib.autograd.grad((y * y).sum(), x, create_graph=True)
+            return (gx * v).sum()
+        w = course_lib.randn(2, 2, 3, 3, dtype=course_lib.float64, requires_grad=True)
+        assert course_lib.gradcheck(first_derivative_along_v, (w,))
+
+
+def test_max_pool2d_nan_and_integer_windows():
+    """A NaN wins its window and the last NaN gets the gradient (PyTorch's CPU rule); integer input pads with the
+    dtype's lowest value, without a warning."""
+    nan = float("nan")
+    x = course_lib.tensor([[1.0, nan, 2.0, 0.0], [nan, 5.0, 7.0, 1.0]]).reshape(1, 1, 2, 4).requires_grad_()
+    y = F.max_pool2d(x, 2)
+    assert np.isnan(y.detach().numpy()[0, 0, 0, 0]) and y.detach().numpy()[0, 0, 0, 1] == 7.0
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[[[0, 0, 0, 0], [1, 0, 1, 0]]]])
+    ints = course_lib.arange(16).reshape(1, 1, 4, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.max_pool2d(ints, 2, padding=1)
+    np.testing.assert_array_equal(out.numpy(), [[[[0, 2, 3], [8, 10, 11], [12, 14, 15]]]])
+    assert out.dtype == course_lib.int64

@@ -17,9 +17,11 @@ __all__ = [
     "CrossEntropy",
     "ConstantPad",
     "pad",
+    "Windows2d",
     "sliding_windows2d",
     "conv2d",
     "max_pool2d",
+    "MaxPick",
 ]
 
 
@@ -28,7 +30,8 @@ import warnings
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import Function, Tensor, arange, is_grad_enabled, no_grad, rand, tensor, where
+from course_lib.autograd import (Function, IndexAdd, Tensor, _view_output, arange, is_grad_enabled, no_grad, rand,
+                                 tensor, where)
 from course_lib.broadcast import logsumexp as logsumexp_kernel, matmul as matmul_kernel
 
 
@@ -320,6 +323,43 @@ def pad(input, pad, value=0.0):
     return ConstantPad.apply(input, pad, value)
 
 
+class Windows2d(Function):
+    """Every (KH, KW) window over two dims (d0, d1) of a tensor, as a view: a.unfold(d0, kh, sh).unfold(d1, kw, sw).
+
+    Autograd could differentiate the two unfolds by itself, but their backward would go through a buffer of
+    the in-between shape, adding runs of KH elements; here each kernel offset's gradient is added straight back
+    into the input's: KH·KW slice adds of whole images.
+    """
+
+    @staticmethod
+    def forward(ctx, a, dims, kernel, stride):
+        ctx.shape, ctx.dims, ctx.kernel, ctx.stride = a.shape, dims, kernel, stride
+        view = storage.StridedTensor.unfold(a, dims[0], kernel[0], stride[0])
+        return _view_output(a, storage.StridedTensor.unfold(view, dims[1], kernel[1], stride[1]))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d0, d1), (kh, kw), (sh, sw) = ctx.dims, ctx.kernel, ctx.stride
+        oh, ow = grad.shape[d0], grad.shape[d1]
+        if (sh, sw) == (kh, kw) and (ctx.shape[d0], ctx.shape[d1]) == (oh * kh, ow * kw):
+            # windows side by side, tiling the input exactly (a 2x2 pool): each input element is in one window,
+            # so the gradient is the windows' gradient laid back out, (OH, KH) -> H and (OW, KW) -> W: one copy
+            nd = len(ctx.shape)
+            order = [e for d in range(nd) for e in ((d, nd) if d == d0 else (d, nd + 1) if d == d1 else (d,))]
+            return grad.permute(*order).reshape(ctx.shape), None, None, None
+        recorded = is_grad_enabled()  # create_graph: the same adds, recorded op by op
+        out = Tensor._from(grad._backend.xp.zeros(ctx.shape, dtype=grad._arr.dtype), grad._backend)
+        key = [slice(None)] * len(ctx.shape)
+        for i in range(kh):
+            for j in range(kw):
+                key[d0], key[d1] = slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+                if recorded:
+                    out = IndexAdd.apply(out, tuple(key), grad[..., i, j])
+                else:
+                    out._arr[tuple(key)] += grad._arr[..., i, j]
+        return out, None, None, None
+
+
 def sliding_windows2d(input, kernel_size, stride=1, padding=0, value=0.0):
     """Every kernel-sized window of the (padded) images, as a view of shape (N, C, OH, OW, KH, KW).
 
@@ -329,7 +369,7 @@ def sliding_windows2d(input, kernel_size, stride=1, padding=0, value=0.0):
     (kh, kw), (sh, sw), (ph, pw) = _pair(kernel_size), _pair(stride), _pair(padding)
     if ph or pw:
         input = pad(input, (pw, pw, ph, ph), value)
-    return input.unfold(2, kh, sh).unfold(3, kw, sw)
+    return Windows2d.apply(input, (2, 3), (kh, kw), (sh, sw))
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0):
@@ -366,11 +406,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     if h + 2 * ph < kh or w + 2 * pw < kw:
         raise RuntimeError(f"Calculated padded input size per channel: ({h + 2 * ph} x {w + 2 * pw}). Kernel size: "
                            f"({kh} x {kw}). Kernel size can't be greater than actual input size")
-    windows = sliding_windows2d(input, (kh, kw), (sh, sw), (ph, pw))  # (N, C, OH, OW, KH, KW), a view
-    oh, ow = windows.shape[2], windows.shape[3]
-    # im2col: one row per output position, one column per (channel, kernel row, kernel col)
-    cols = windows.permute(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
-    out = cols @ weight.reshape(o, c * kh * kw).t()  # (N·OH·OW, O)
+    # channels last: (N, H, W, C), padded (a new buffer) or copied, so that a window's row (KW pixels times C
+    # channels) is one contiguous run of memory
+    x = input.permute(0, 2, 3, 1)
+    x = pad(x, (0, 0, pw, pw, ph, ph)) if ph or pw else x.contiguous()
+    windows = Windows2d.apply(x, (1, 2), (kh, kw), (sh, sw))  # (N, OH, OW, C, KH, KW), a view
+    oh, ow = windows.shape[1], windows.shape[2]
+    # im2col: one row per output position, one column per (kernel row, kernel col, channel)
+    cols = windows.permute(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * c)
+    out = cols @ weight.permute(0, 2, 3, 1).reshape(o, kh * kw * c).t()  # (N·OH·OW, O)
     if bias is not None:
         out = out + bias  # one bias per output channel: a column of this matrix
     # back to (N, O, OH, OW), laid out in C order as PyTorch's result is (so x.view(n, -1) works on it)
@@ -383,13 +427,6 @@ def _pool_output_size(size, k, pad, stride, dilation, ceil_mode):
     if ceil_mode and (out - 1) * stride >= size + pad:
         out -= 1
     return out
-
-
-def _first_real(out, pad, stride, dilation):
-    """For each window along one dim, the input index of its first element that is not padding."""
-    starts = np.arange(out) * stride - pad
-    skip = np.maximum(0, -(starts // dilation))  # window steps that land in the leading padding
-    return starts + skip * dilation
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -427,17 +464,61 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     ekh, ekw = (kh - 1) * dh + 1, (kw - 1) * dw + 1  # the span of a dilated window
     extra_h = max(0, (oh - 1) * sh + ekh - (h + 2 * ph))  # ceil_mode: the last windows may hang over the edge
     extra_w = max(0, (ow - 1) * sw + ekw - (w + 2 * pw))
-    if ph or pw or extra_h or extra_w:
-        input_padded = pad(input, (pw, pw + extra_w, ph, ph + extra_h), float("-inf"))
+    if ph or pw or extra_h or extra_w:  # padding holds the dtype's lowest value: it never beats a real cell
+        input_padded = pad(input, (pw, pw + extra_w, ph, ph + extra_h), _lowest(input._arr.dtype))
     else:
         input_padded = input
-    windows = input_padded.unfold(2, ekh, sh).unfold(3, ekw, sw)[:, :, :oh, :ow, ::dh, ::dw]
-    values = windows.reshape(n, c, oh, ow, kh * kw).max(-1)[0]
-    if ph or pw:
-        # A window whose real elements are all -inf ties with its padding, and the first maximum could be a
-        # padding cell, whose gradient is thrown away. PyTorch gives it to the window's first real element.
-        rows = tensor(_first_real(oh, ph, sh, dh), device=input.device)
-        cols = tensor(_first_real(ow, pw, sw, dw), device=input.device)
-        first = input[:, :, rows.reshape(-1, 1), cols.reshape(1, -1)]
-        values = where(values == float("-inf"), first, values)
-    return values
+    windows = Windows2d.apply(input_padded, (2, 3), (ekh, ekw), (sh, sw))  # (N, C, OH', OW', EKH, EKW), a view
+    if windows.shape[2:4] != (oh, ow) or dh > 1 or dw > 1:
+        windows = windows[:, :, :oh, :ow, ::dh, ::dw]
+    # each window's first real cell (not padding), numbered in reading order: a window whose real cells are all
+    # -inf picks it, as PyTorch does
+    skip_h = np.maximum(0, -((np.arange(oh) * sh - ph) // dh))
+    skip_w = np.maximum(0, -((np.arange(ow) * sw - pw) // dw))
+    return MaxPick.apply(windows, skip_h[:, None] * kw + skip_w[None, :])
+
+
+def _lowest(dtype):
+    return float("-inf") if dtype.kind == "f" else np.iinfo(dtype).min if dtype.kind in "iu" else False
+
+
+class MaxPick(Function):
+    """The largest cell of each window: (..., KH, KW) -> (...). The gradient goes to one cell: the first
+    maximum in reading order, the last NaN if there is one (PyTorch's rules), or cell `first` (an array of
+    cell numbers, one per window) when no cell beats the dtype's lowest value.
+
+    The windows are copied once with the kernel cells first, (KH·KW, ...): then the max is one elementwise
+    `maximum` per cell over all windows at once. NumPy's own max over a last dim of 4 or 9 elements walks
+    those tiny rows one by one and is about 10x slower.
+    """
+
+    @staticmethod
+    def forward(ctx, windows, first):
+        w, xp = windows._arr, windows._backend.xp
+        kh, kw = w.shape[-2:]
+        cells = xp.ascontiguousarray(xp.moveaxis(w, (-2, -1), (0, 1))).reshape(kh * kw, *w.shape[:-2])
+        best = cells.max(axis=0)  # a NaN propagates, as in PyTorch
+        ctx.cells, ctx.best, ctx.first, ctx.kernel = cells, best, first, (kh, kw)
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        cells, best, first, (kh, kw) = ctx.cells, ctx.best, ctx.first, ctx.kernel
+        xp = grad._backend.xp
+        k = xp.arange(kh * kw).reshape((-1,) + (1,) * best.ndim)
+        hit = cells == best
+        picked, found = xp.empty_like(hit), xp.zeros(best.shape, dtype=bool)
+        for i in range(kh * kw):  # the first maximum of each window: a hit where none was found before
+            xp.greater(hit[i], found, out=picked[i])  # for booleans, a > b is a and not b
+            found |= hit[i]
+        if xp.any(first):  # padding: a window with nothing above the lowest value picks its first real cell
+            picked = xp.where(best == _lowest(best.dtype), k == first, picked)
+        if best.dtype.kind == "f":
+            nan = cells != cells
+            if xp.any(nan):  # the last NaN wins
+                last = kh * kw - 1 - xp.argmax(nan[::-1], axis=0)
+                picked = xp.where(nan.any(axis=0), k == last, picked)
+        # the gradient in the cells-first layout (fast: whole slabs), then viewed in the windows' layout
+        g = where(Tensor._from(picked, grad._backend), grad.unsqueeze(0), 0.0)
+        dims = tuple(range(2, 2 + best.ndim))
+        return g.reshape(kh, kw, *best.shape).permute(*dims, 0, 1), None
