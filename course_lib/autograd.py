@@ -266,9 +266,15 @@ class Function:
     def mark_non_differentiable(self, *outputs):
         self._non_diff = {id(o) for o in outputs}
 
-    @classmethod
-    def name(cls):
-        return cls.__name__ if cls.__name__.endswith("Backward") else cls.__name__ + "Backward"
+    _torch_name = None  # PyTorch's name for this node (the built-in ones get theirs after they are all defined)
+
+    def name(self):
+        """The node's name as PyTorch prints it: AddBackward0, MmBackward0, ...; a Function you write yourself is
+        <YourClass>Backward, as in PyTorch."""
+        if self._torch_name:
+            return self._torch_name
+        n = type(self).__name__
+        return n if n.endswith("Backward") else n + "Backward"
 
     def __repr__(self):
         return f"<{self.name()}>"
@@ -357,6 +363,9 @@ class _Leaf:
 
     def __init__(self, variable):
         self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
 
     def __repr__(self):
         return "<AccumulateGrad>"
@@ -816,7 +825,7 @@ class Tensor(StridedTensor):
         order = list(range(nd))
         a, b = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
         order[a], order[b] = order[b], order[a]
-        return Permute.apply(self, tuple(order))
+        return _named(Permute.apply(self, tuple(order)), "TransposeBackward0")
 
     swapaxes = transpose
 
@@ -836,10 +845,11 @@ class Tensor(StridedTensor):
         return self.expand(other.shape)
 
     def unsqueeze(self, dim):
-        return Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape)
+        return _named(Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape), "UnsqueezeBackward0")
 
     def squeeze(self, dim=None):
-        return Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
+        out = Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
+        return _named(out, "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
     def unfold(self, dimension, size, step):
         return Unfold.apply(self, dimension, size, step)
@@ -866,7 +876,7 @@ class Tensor(StridedTensor):
         lead = (slice(None),) * dim
         pieces, start = [], 0
         for k in sizes:
-            pieces.append(self[lead + (slice(start, start + k),)])
+            pieces.append(_named(self[lead + (slice(start, start + k),)], "SplitBackward0"))
             start += k
         return tuple(pieces)
 
@@ -1228,7 +1238,7 @@ class Tensor(StridedTensor):
         return SumTo.apply(self, storage._size_args(size))
 
     def masked_fill(self, mask, value):
-        return Where.apply(mask, value, self)
+        return _named(Where.apply(mask, value, self), "MaskedFillBackward0")
 
     def flatten(self, start_dim=0, end_dim=-1):
         return Reshape.apply(self, storage.flatten_shape(self.shape, start_dim, end_dim))
@@ -1236,7 +1246,7 @@ class Tensor(StridedTensor):
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
 
     @property
     def T(self):
@@ -1360,6 +1370,8 @@ class Sub(Function):
                                "`logical_xor()` operator instead." if bools == 2 else
                                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                                "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        if not isinstance(a, Tensor):
+            ctx._torch_name = "RsubBackward1"  # 2 - x: PyTorch's rsub(x, 2)
         return binary(np.subtract, a_, b_)
 
     @staticmethod
@@ -1414,6 +1426,8 @@ class Pow(Function):
         dt = result_type(a_, b_)
         if dt.kind in "iu" and builtins.bool((b_ < 0).any() if hasattr(b_, "shape") else b_ < 0):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if not isinstance(a, Tensor) or isinstance(b, Tensor):  # x ** 2 is PowBackward0
+            ctx._torch_name = "PowBackward2" if not isinstance(a, Tensor) else "PowBackward1"
         return binary(np.power, a_, b_)
 
     @staticmethod
@@ -1580,6 +1594,8 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, a, min, max):
         x = a._arr
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            ctx._torch_name = "ClampBackward0"  # bounds given as tensors (ClampBackward1: numbers)
         lo = np.ones_like(x, dtype=np.bool_) if min is None else binary(np.greater_equal, x, _arr(min))
         hi = True if max is None else binary(np.less_equal, x, _arr(max))
         ctx.mask = lo & hi
@@ -1682,12 +1698,16 @@ class Clone(Function):
         return grad, None
 
 
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
+
+
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         if not isinstance(a, Tensor) or not isinstance(b, Tensor):
             raise TypeError("matmul needs two tensors")
+        ctx._torch_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")  # batched: a view of bmm's
         return matmul_kernel(a._arr, b._arr)
 
     @staticmethod
@@ -1728,6 +1748,8 @@ class Sum(Function):
     def forward(ctx, a, dim, keepdim):
         x = a._arr
         ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
+        if dim is not None:
+            ctx._torch_name = "SumBackward1"
         return sum_kernel(x, dim, keepdim)
 
     @staticmethod
@@ -1757,6 +1779,8 @@ class Mean(Function):
     def forward(ctx, a, dim, keepdim):
         x = a._arr
         ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
+        if dim is not None:
+            ctx._torch_name = "MeanBackward1"
         return mean_kernel(x, dim, keepdim)
 
     @staticmethod
@@ -1837,6 +1861,7 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest):
         x = a._arr
+        ctx._torch_name = "MaxBackward0" if largest else "MinBackward0"
         d = normalize_dim(dim, x.ndim) if x.ndim else 0
         check_reduction(x, "max" if largest else "min", (d,), dim)
         idx = (argmax_kernel if largest else argmin_kernel)(x, d, keepdim=True) if x.ndim else np.zeros((), np.int64)
@@ -1860,6 +1885,7 @@ class AMaxDim(Function):
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest):
         x = a._arr
+        ctx._torch_name = "AmaxBackward0" if largest else "AminBackward0"
         axes = reduce_dims(dim, x.ndim)
         out = (amax if largest else amin)(x, dim, keepdim=True)  # the kernel checks for empty dims
         ctx.share = x == out
@@ -1987,7 +2013,10 @@ class Reshape(View):
     def forward(ctx, a, shape):
         ctx.shape = a.shape
         out = StridedTensor.reshape(a, shape)
-        return _view_output(a, out, ctx) if out._buf is a._buf else Tensor._from(out)
+        if out._buf is a._buf:
+            return _view_output(a, out, ctx)
+        ctx._torch_name = "UnsafeViewBackward0"  # reshape had to copy
+        return Tensor._from(out)
 
 
 class Expand(Function):
@@ -2056,6 +2085,9 @@ class Unfold(Function):
         return out, None, None, None
 
 
+_SLICE_NAMES = {slice: "SliceBackward0", type(None): "UnsqueezeBackward0"}
+
+
 class Slice(Function):
     """Basic indexing (ints, slices, None, ...): a view."""
 
@@ -2063,6 +2095,13 @@ class Slice(Function):
     def forward(ctx, a, key):
         ctx.shape, ctx.key = a.shape, key
         return _view_output(a, StridedTensor.__getitem__(a, key), ctx)
+
+    def name(self):  # PyTorch names the last step taken: x[0] is SelectBackward0, x[:, 1:] SliceBackward0
+        if "_torch_name" in vars(self):  # named by the caller (split)
+            return self._torch_name
+        key = self.key if isinstance(self.key, tuple) else (self.key,)
+        last = next((k for k in reversed(key) if k is not Ellipsis), slice(None))
+        return _SLICE_NAMES.get(type(last), "SelectBackward0")
 
     @staticmethod
     def backward(ctx, grad):
@@ -2214,6 +2253,32 @@ class Stack(Function):
     def backward(ctx, grad):
         n = grad.shape[ctx.dim]
         return (None, *(grad[(slice(None),) * ctx.dim + (i,)] for i in range(n)))
+
+
+# -- node names, as PyTorch prints them -------------------------------------------------
+
+def _name_builtin_nodes(classes, renamed):
+    """Give each built-in node class PyTorch's name: renamed[cls] or <Class>Backward0."""
+    for cls in classes:
+        cls._torch_name = renamed.get(cls, cls.__name__ + "Backward0")
+
+
+def _named(out, name):
+    """Name the node that made `out` (for methods that share a node class, like t() and permute())."""
+    if out.grad_fn is not None:
+        out.grad_fn._torch_name = name
+    return out
+
+
+def _subclasses(cls):
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+_name_builtin_nodes(_subclasses(Function), {
+    AMax: "MaxBackward1", AMin: "MinBackward1", MaxDim: "MaxBackward0", AMaxDim: "AmaxBackward0",
+    Clamp: "ClampBackward1", LogSumExp: "LogsumexpBackward0", Reshape: "ViewBackward0", SumTo: "SumBackward1",
+    Cast: "ToCopyBackward0", ToDevice: "ToCopyBackward0", SetItem: "CopySlices", CopySlices: "CopySlices",
+    Slice: "SliceBackward0", MatMul: "MmBackward0", RegionOf: "AsStridedBackward0"})
 
 
 # -- the functional surface: course_lib.exp(x), course_lib.cat([...]), ... --------------

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import Function, Tensor, is_grad_enabled, tanh
+from course_lib.autograd import Function, Tensor, _name_builtin_nodes, is_grad_enabled, tanh
 from course_lib.storage import Backend, cpu_backend, register_backend
 
 
@@ -377,6 +377,9 @@ class GELU(Function):
         if grad._arr.dtype != x._arr.dtype:
             grad = grad.to(x.dtype)
         return Tensor._from(_gelu_run(x._backend, "backward", x._arr, grad._arr), x._backend)
+
+
+_name_builtin_nodes([GELU], {GELU: "GeluBackward0"})  # what PyTorch calls F.gelu's node
 
 
 def gelu(x):

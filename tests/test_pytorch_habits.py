@@ -548,3 +548,56 @@ def test_adamw_and_clipping_match_pytorch_step_for_step():
     np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12)
     assert repr(cl.optim.AdamW([cl.ones(1, requires_grad=True)])) == repr(
         torch.optim.AdamW([torch.ones(1, requires_grad=True)]))
+
+
+# PyTorch 2.13's grad_fn names for the same expressions (torch.Tensor.grad_fn.name()), so printed tensors read alike
+_X, _Y, _V = (cl.randn(*s, requires_grad=True) for s in ((3, 4), (3, 4), (4,)))
+_W, _B = cl.randn(5, 4, requires_grad=True), cl.randn(5, requires_grad=True)
+NODE_NAMES = [
+    (lambda: _X + _Y, "AddBackward0"), (lambda: _X + 2, "AddBackward0"), (lambda: _X - _Y, "SubBackward0"),
+    (lambda: 2 - _X, "RsubBackward1"), (lambda: _X * _Y, "MulBackward0"), (lambda: _X / _Y, "DivBackward0"),
+    (lambda: -_X, "NegBackward0"), (lambda: _X ** 2, "PowBackward0"), (lambda: (_X.abs() + 1) ** _Y, "PowBackward1"),
+    (lambda: 2 ** _X, "PowBackward2"), (lambda: _X.exp(), "ExpBackward0"), (lambda: _X.relu(), "ReluBackward0"),
+    (lambda: _X.sum(), "SumBackward0"), (lambda: _X.sum(0), "SumBackward1"), (lambda: _X.mean(), "MeanBackward0"),
+    (lambda: _X.mean(0), "MeanBackward1"), (lambda: _X.var(), "VarBackward0"), (lambda: _X.max(), "MaxBackward1"),
+    (lambda: _X.max(0)[0], "MaxBackward0"), (lambda: _X.min(0)[0], "MinBackward0"), (lambda: _X.amax(0), "AmaxBackward0"),
+    (lambda: _X.amin(0), "AminBackward0"), (lambda: _X.clamp(0, 1), "ClampBackward1"),
+    (lambda: _X.clamp(_Y), "ClampBackward0"), (lambda: _X.logsumexp(0), "LogsumexpBackward0"),
+    (lambda: _X @ _W.t(), "MmBackward0"), (lambda: _X @ _V, "MvBackward0"), (lambda: _V @ _V, "DotBackward0"),
+    (lambda: _X.t(), "TBackward0"), (lambda: _X.T, "PermuteBackward0"), (lambda: _X.transpose(0, 1), "TransposeBackward0"),
+    (lambda: _X.view(12), "ViewBackward0"), (lambda: _X.reshape(12), "ViewBackward0"),
+    (lambda: _X.t().reshape(12), "UnsafeViewBackward0"), (lambda: _X.unsqueeze(0), "UnsqueezeBackward0"),
+    (lambda: _X[None].squeeze(0), "SqueezeBackward1"), (lambda: _X[None].squeeze(), "SqueezeBackward0"),
+    (lambda: _V.expand(3, 4), "ExpandBackward0"), (lambda: _X[0], "SelectBackward0"), (lambda: _X[1:], "SliceBackward0"),
+    (lambda: _X[:, 0], "SelectBackward0"), (lambda: _X[0, 1:], "SliceBackward0"), (lambda: _X[[0, 1]], "IndexBackward0"),
+    (lambda: cl.cat([_X, _Y]), "CatBackward0"), (lambda: cl.stack([_X, _Y]), "StackBackward0"),
+    (lambda: _X.split(2)[0], "SplitBackward0"), (lambda: _X.clone(), "CloneBackward0"),
+    (lambda: _X.double(), "ToCopyBackward0"), (lambda: _X.masked_fill(_X > 0, 0.0), "MaskedFillBackward0"),
+    (lambda: cl.nn.functional.linear(_X, _W, _B), "AddmmBackward0"), (lambda: cl.nn.functional.linear(_X, _W), "MmBackward0"),
+    (lambda: cl.nn.functional.cross_entropy(_X, cl.tensor([0, 1, 2])), "NllLossBackward0"),
+    (lambda: cl.nn.functional.pad(_X, (1, 1)), "ConstantPadNdBackward0"),
+    (lambda: cl.nn.functional.max_pool2d(_X[None, None], 2), "MaxPool2DWithIndicesBackward0"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(NODE_NAMES)))
+def test_nodes_carry_pytorchs_names(i):
+    make, name = NODE_NAMES[i]
+    out = make()
+    assert out.grad_fn.name() == name and f"grad_fn=<{name}>" in repr(out)
+
+
+def test_a_function_of_your_own_is_named_like_pytorchs():
+    class Square(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * ctx.saved_tensors[0] * g
+
+    y = Square.apply(cl.randn(2, requires_grad=True))
+    assert y.grad_fn.name() == "SquareBackward" and next(iter(y.grad_fn.next_functions))[0].name() == \
+        "torch::autograd::AccumulateGrad"

@@ -30,8 +30,8 @@ import warnings
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import (Function, IndexAdd, Tensor, _view_output, arange, is_grad_enabled, no_grad, rand,
-                                 tensor, where)
+from course_lib.autograd import (Function, IndexAdd, Tensor, _name_builtin_nodes, _view_output, arange,
+                                 is_grad_enabled, no_grad, rand, tensor, where)
 from course_lib.broadcast import logsumexp as logsumexp_kernel, matmul as matmul_kernel
 
 
@@ -96,6 +96,10 @@ class Affine(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        if x.ndim != 2:  # PyTorch's node for a batch of any other rank is the reshape around its addmm
+            ctx._torch_name = "ViewBackward0" if bias is not None else "UnsafeViewBackward0"
+        elif bias is None:
+            ctx._torch_name = "MmBackward0"
         out = matmul_kernel(x._arr, weight._arr.T)  # the kernel checks shapes and dtypes, with PyTorch's errors
         if bias is not None:
             out += bias._arr  # out is a fresh array: add the bias in place, no temporary
@@ -522,3 +526,8 @@ class MaxPick(Function):
         g = where(Tensor._from(picked, grad._backend), grad.unsqueeze(0), 0.0)
         dims = tuple(range(2, 2 + best.ndim))
         return g.reshape(kh, kw, *best.shape).permute(*dims, 0, 1), None
+
+
+_name_builtin_nodes([Affine, CrossEntropy, ConstantPad, Windows2d, MaxPick],  # PyTorch's names, as in autograd
+                    {Affine: "AddmmBackward0", CrossEntropy: "NllLossBackward0", ConstantPad: "ConstantPadNdBackward0",
+                     MaxPick: "MaxPool2DWithIndicesBackward0"})
