@@ -262,7 +262,10 @@ def _split_min(a, b):
 
 def _may_split(a, b):
     """A cheap first test: could ufunc(a, b) be big enough for the threads? (_parallel decides exactly.)"""
-    size = (a.size if type(a) is np.ndarray else 1) * (b.size if type(b) is np.ndarray else 1)
+    size_a = a.size if type(a) is np.ndarray else 1
+    size_b = b.size if type(b) is np.ndarray else 1
+    same = size_a == size_b and type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape
+    size = size_a if same else size_a * size_b  # exact for equal shapes, else an upper bound
     return _threads > 1 and size >= _split_min(a, b)
 
 
