@@ -1424,8 +1424,14 @@ class Pow(Function):
         if not hasattr(a_, "dtype") and not hasattr(b_, "dtype"):
             raise TypeError("pow needs at least one tensor")
         dt = result_type(a_, b_)
-        if dt.kind in "iu" and builtins.bool((b_ < 0).any() if hasattr(b_, "shape") else b_ < 0):
+        if dt.kind in "iu" and not hasattr(b_, "shape") and b_ < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dt.kind in "iu" and builtins.bool((b_ < 0).any()):
+            # integer ** negative integer tensor: PyTorch gives the integer part of the true power, so 1 for a
+            # base of 1, ±1 for -1 (by the exponent's parity), 0 otherwise (NumPy refuses)
+            out = binary(np.power, a_, binary(np.maximum, b_, 0))
+            one = np.where(binary(np.equal, a_, -1), np.where(b_ % 2 == 0, 1, -1), np.where(binary(np.equal, a_, 1), 1, 0))
+            return np.where(b_ < 0, one, out).astype(out.dtype, copy=False)
         if not isinstance(a, Tensor) or isinstance(b, Tensor):  # x ** 2 is PowBackward0
             ctx._torch_name = "PowBackward2" if not isinstance(a, Tensor) else "PowBackward1"
         return binary(np.power, a_, b_)
@@ -1502,6 +1508,8 @@ class Sqrt(Function):
 class Abs(Function):
     @staticmethod
     def forward(ctx, a):
+        if a._arr.dtype == np.bool_:
+            raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
         ctx.save_for_backward(a)
         return np.abs(a._arr)
 
@@ -1580,6 +1588,8 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, a):
         x = a._arr
+        if x.dtype == np.bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
         ctx.mask = x > 0
         return np.maximum(x, x.dtype.type(0))  # not x * mask: -inf * 0 would be nan
 

@@ -776,3 +776,34 @@ def test_max_pool2d_nan_and_integer_windows():
         out = F.max_pool2d(ints, 2, padding=1)
     np.testing.assert_array_equal(out.numpy(), [[[[0, 2, 3], [8, 10, 11], [12, 14, 15]]]])
     assert out.dtype == course_lib.int64
+
+
+def test_conv2d_refuses_mismatched_dtypes_and_bias_like_pytorch():
+    x = course_lib.randn(1, 3, 5, 5)
+    w = course_lib.randn(4, 3, 3, 3)
+    with pytest.raises(RuntimeError, match="^expected scalar type Float but found Double$"):
+        F.conv2d(x, w.double())
+    with pytest.raises(RuntimeError, match=r"^Input type \(float\) and bias type \(double\) should be the same$"):
+        F.conv2d(x, w, course_lib.randn(4, dtype=course_lib.float64))
+    for bad in ((5,), (1,), (4, 1)):  # a bias of one element must not broadcast silently
+        with pytest.raises(RuntimeError, match=r"Given weight of size \[4, 3, 3, 3\], expected bias to be "
+                                               r"1-dimensional with 4 elements, but got bias of size"):
+            F.conv2d(x, w, course_lib.randn(*bad))
+    # padding='same': the channel error names the shape PyTorch checks (the input plus an even kernel's extra pad)
+    with pytest.raises(RuntimeError, match=r"expected input\[1, 2, 5, 5\] to have 3 channels, but got 2"):
+        F.conv2d(course_lib.randn(1, 2, 5, 5), w, padding="same")
+    with pytest.raises(RuntimeError, match=r"expected input\[1, 2, 6, 6\] to have 3 channels, but got 2"):
+        F.conv2d(course_lib.randn(1, 2, 5, 5), course_lib.randn(4, 3, 2, 2), padding="same")
+    with pytest.raises(RuntimeError, match="Invalid padding string: 'full'"):
+        F.conv2d(course_lib.randn(1, 2, 5, 5), w, padding="full")  # checked before the channels, as in PyTorch
+
+
+def test_max_pool2d_unbatched_bool_and_per_dim_padding_errors():
+    x = course_lib.randn(2, 6, 6, requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    assert y.shape == (2, 3, 3) and y.grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+    np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy().reshape(2, 3, 2, 3, 2).max(axis=(2, 4)))
+    with pytest.raises(NotImplementedError, match="\"max_pool2d\" not implemented for 'Bool'"):
+        F.max_pool2d(course_lib.ones(1, 4, 4, dtype=course_lib.bool), 2)
+    with pytest.raises(RuntimeError, match=r"but got pad=3, kernel_size=1 and dilation=1$"):
+        F.max_pool2d(course_lib.randn(1, 1, 8, 8), (1, 4), 1, (3, 0))

@@ -601,3 +601,26 @@ def test_a_function_of_your_own_is_named_like_pytorchs():
     y = Square.apply(cl.randn(2, requires_grad=True))
     assert y.grad_fn.name() == "SquareBackward" and next(iter(y.grad_fn.next_functions))[0].name() == \
         "torch::autograd::AccumulateGrad"
+
+
+def test_integer_tensor_to_negative_integer_powers_follow_pytorch():
+    """NumPy refuses int ** negative int; PyTorch gives the integer part of the true power: 1 for a base of 1, ±1 for
+    -1 by the exponent's parity, 0 otherwise. A negative Python-int exponent is refused, as in PyTorch."""
+    a = cl.tensor([2, 3, 1, -1, -1, 0, -2])
+    b = cl.tensor([-1, 2, -3, -3, -2, 2, -2])
+    assert (a ** b).tolist() == [0, 9, 1, -1, 1, 0, 0] and (a ** b).dtype == cl.int64
+    assert (2 ** b).tolist() == [0, 4, 0, 0, 0, 4, 0] and (1 ** b).tolist() == [1] * 7
+    assert (a.to(cl.int8) ** b).dtype == cl.int64
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        a ** -1
+
+
+@pytest.mark.parametrize("op, err, msg", [
+    (lambda x: x.relu(), RuntimeError, "Boolean inputs not supported for relu"),
+    (lambda x: x.abs(), NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'"),
+    (lambda x: x.argmax(), RuntimeError, r"argmax\(\): does not support bool input"),
+    (lambda x: x.argmin(0), RuntimeError, r"argmin\(\): does not support bool input"),
+])
+def test_bool_tensors_are_refused_where_pytorch_refuses_them(op, err, msg):
+    with pytest.raises(err, match=msg):
+        op(cl.tensor([True, False]))

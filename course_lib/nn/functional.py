@@ -376,6 +376,9 @@ def sliding_windows2d(input, kernel_size, stride=1, padding=0, value=0.0):
     return Windows2d.apply(input, (2, 3), (kh, kw), (sh, sw))
 
 
+_C_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half"}  # PyTorch's words in dtype errors
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0):
     """2-D cross-correlation (PyTorch's conv2d, groups=1, dilation=1).
 
@@ -390,6 +393,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     if input.ndim == 3:
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
     (sh, sw) = _pair(stride)
+    o, c_w, kh, kw = weight.shape
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -397,16 +401,25 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
             raise RuntimeError(f"Invalid padding string: '{padding}'")
         elif sh != 1 or sw != 1:
             raise RuntimeError("padding='same' is not supported for strided convolutions")
-        else:  # total padding k - 1 per dim; PyTorch puts the odd one on the right/bottom
-            (kh, kw) = weight.shape[2:]
-            input = pad(input, ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2))
-            padding = 0
+        else:  # total padding k - 1 per dim: (k - 1) // 2 each side, and for an even k one more on the right/bottom,
+            if kh % 2 == 0 or kw % 2 == 0:  # which PyTorch adds first
+                input = pad(input, (0, 1 - kw % 2, 0, 1 - kh % 2))
+            padding = ((kh - 1) // 2, (kw - 1) // 2)
+    if input.shape[1] != c_w:
+        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
+                           f"to have {c_w} channels, but got {input.shape[1]} channels instead")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {storage.torch_name(input.dtype)} but found "
+                           f"{storage.torch_name(weight.dtype)}")
+    if bias is not None:
+        if tuple(bias.shape) != (o,):
+            raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {o} "
+                               f"elements, but got bias of size {list(bias.shape)} instead")
+        if bias.dtype is not input.dtype:
+            raise RuntimeError(f"Input type ({_C_TYPES.get(input.dtype.name, input.dtype.name)}) and bias type "
+                               f"({_C_TYPES.get(bias.dtype.name, bias.dtype.name)}) should be the same")
     (ph, pw) = _pair(padding)
     n, c, h, w = input.shape
-    o, c_w, kh, kw = weight.shape
-    if c != c_w:
-        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
-                           f"to have {c_w} channels, but got {c} channels instead")
     if h + 2 * ph < kh or w + 2 * pw < kw:
         raise RuntimeError(f"Calculated padded input size per channel: ({h + 2 * ph} x {w + 2 * pw}). Kernel size: "
                            f"({kh} x {kw}). Kernel size can't be greater than actual input size")
@@ -440,8 +453,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if input.ndim not in (3, 4):
         raise RuntimeError(f"max_pool2d: Expected 3D or 4D (batch mode) tensor for input, but got input of size: "
                            f"{list(input.shape)}")
-    if input.ndim == 3:
-        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
+    if input._arr.dtype == np.bool_:
+        raise NotImplementedError('"max_pool2d" not implemented for \'Bool\'')
     (kh, kw) = _pair(kernel_size)
     (sh, sw) = (kh, kw) if stride is None or stride == () else _pair(stride)
     (ph, pw), (dh, dw) = _pair(padding), _pair(dilation)
@@ -453,13 +466,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}")
     if ph < 0 or pw < 0:
         raise RuntimeError(f"pad must be non-negative, but got pad: {min(ph, pw)}")
-    if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2:
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={padding}, "
-                           f"kernel_size={kernel_size} and dilation={dilation}")
+    for p_, k_, d_ in ((ph, kh, dh), (pw, kw, dw)):
+        if p_ > ((k_ - 1) * d_ + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p_}, "
+                               f"kernel_size={k_} and dilation={d_}")
     if ph > kh // 2 or pw > kw // 2:
         raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got padW = {pw}, "
                            f"padH = {ph}, kW = {kw}, kH = {kh}")
-    n, c, h, w = input.shape
+    c, h, w = input.shape[-3:]  # with or without a batch dim in front
     oh = _pool_output_size(h, kh, ph, sh, dh, ceil_mode)
     ow = _pool_output_size(w, kw, pw, sw, dw, ceil_mode)
     if oh <= 0 or ow <= 0:
@@ -472,9 +486,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         input_padded = pad(input, (pw, pw + extra_w, ph, ph + extra_h), _lowest(input._arr.dtype))
     else:
         input_padded = input
-    windows = Windows2d.apply(input_padded, (2, 3), (ekh, ekw), (sh, sw))  # (N, C, OH', OW', EKH, EKW), a view
-    if windows.shape[2:4] != (oh, ow) or dh > 1 or dw > 1:
-        windows = windows[:, :, :oh, :ow, ::dh, ::dw]
+    d = input.ndim - 2  # the image's rows; its columns are d + 1
+    windows = Windows2d.apply(input_padded, (d, d + 1), (ekh, ekw), (sh, sw))  # (N, C, OH', OW', EKH, EKW), a view
+    if windows.shape[d:d + 2] != (oh, ow) or dh > 1 or dw > 1:
+        windows = windows[..., :oh, :ow, ::dh, ::dw]
     # each window's first real cell (not padding), numbered in reading order: a window whose real cells are all
     # -inf picks it, as PyTorch does
     skip_h = np.maximum(0, -((np.arange(oh) * sh - ph) // dh))
