@@ -124,7 +124,8 @@ import numpy as np
 from course_lib import storage
 # the kernels are imported under *_kernel names where this module defines a differentiable function of the
 # same name (course_lib.argmax, course_lib.logsumexp, ...), so that neither shadows the other
-from course_lib.broadcast import (_check_reduction as check_reduction, amax, amin, argmax as argmax_kernel,
+from course_lib.broadcast import (_TORCH_NAMES as _C_NAMES, _check_reduction as check_reduction, amax, amin,
+                                  argmax as argmax_kernel,
                                   argmin as argmin_kernel, binary,
                                   broadcast_shapes, cat as cat_kernel, logsumexp as logsumexp_kernel,
                                   matmul as matmul_kernel, mean as mean_kernel, reduce_dims, result_type,
@@ -249,7 +250,7 @@ class Function:
                                f"saved for backward; replace the in-place operation by an out-of-place one.")
         out = Tensor._wrap(self._out_arr, self._backend)
         if _grad_enabled:
-            out.requires_grad, out.grad_fn = True, self
+            out._requires_grad, out.grad_fn = True, self
         return out
 
     @property
@@ -297,7 +298,7 @@ class Function:
                     raise _device_mismatch(backend, a._backend)
                 if a._base is not None and a._hist_seen != a._base._hist and _grad_enabled:
                     _regenerate(a)  # a view whose base was rewritten by an in-place op since the view was taken
-                if a.requires_grad:
+                if a._requires_grad:
                     record = True
         ctx = cls.__new__(cls)
         if record and _grad_enabled:
@@ -306,7 +307,7 @@ class Function:
             edges = []
             for a in args:
                 edges.append((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
-                             if isinstance(a, Tensor) and a.requires_grad else None)
+                             if isinstance(a, Tensor) and a._requires_grad else None)
             ctx._next = edges = tuple(edges)  # so that forward can read ctx.needs_input_grad
             _grad_enabled = False  # forward itself is never recorded
             try:
@@ -332,7 +333,7 @@ class Function:
                 ctx._next = tuple(edges)
                 ctx._backend = backend
                 out.grad_fn = ctx
-                out.requires_grad = True
+                out._requires_grad = True
                 if cls.save_output:
                     ctx._out_arr = out._arr
                     box = out._vbox or out._make_vbox()
@@ -349,7 +350,7 @@ class Function:
             skip = getattr(ctx, "_non_diff", ())
             for i, o in enumerate(outs):
                 if isinstance(o, Tensor) and o._arr.dtype.kind == "f" and id(o) not in skip:
-                    o.grad_fn, o.requires_grad, o._output_nr = ctx, True, i
+                    o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
         return outs
 
 
@@ -434,7 +435,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                         if g is not None:  # a copy of its own: g may be shared, or a stride-0 view
                             g = g if create_graph else g.detach()
                             g = Clone.apply(g, "C") if t.grad is None else t.grad + g
-                            t.grad = g if g.is_contiguous() else Clone.apply(g, "C")
+                            t._grad = g if g.is_contiguous() else Clone.apply(g, "C")
                 if node._saved is _FREED and node._keeps:
                     raise RuntimeError(_FREED_MESSAGE)
                 input_grads = node.backward(node, *grads)
@@ -501,10 +502,10 @@ def _deliver(leaf, g, capture, handed=None):
             g = Clone.apply(g, "C")  # in C order, like the (contiguous) leaf, so x.grad.view(-1) works
         if handed is not None:
             handed.add(id(g._arr))
-        leaf.grad = g
+        leaf._grad = g
     else:
         g = leaf.grad + g  # a new array: the one .grad held before may be shared with the graph
-        leaf.grad = g if g.is_contiguous() else Clone.apply(g, "C")
+        leaf._grad = g if g.is_contiguous() else Clone.apply(g, "C")
 
 
 def _make_grads(outputs, grad_outputs):
@@ -594,8 +595,8 @@ def parse_to_args(*args, **kwargs):
 class Tensor(StridedTensor):
     """A strided tensor that records the operations applied to it, so gradients can flow back."""
 
-    requires_grad = False
-    grad = None
+    _requires_grad = False
+    _grad = None
     grad_fn = None
     _output_nr = 0
     _vbox = None  # version counter, a one-element list shared by a tensor and its views
@@ -625,6 +626,50 @@ class Tensor(StridedTensor):
 
     # -- autograd attributes ---------------------------------------------
     @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        """`x.requires_grad = True` with PyTorch's checks: a bool, on a leaf, of a floating dtype. (The library's
+        own code sets `_requires_grad`: its results are right by construction.)"""
+        if type(flag) is not builtins.bool:
+            raise RuntimeError("requires_grad must be a bool")
+        if self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables." + (
+                "" if flag else " If you want to use a computed variable in a subgraph that doesn't require "
+                                "differentiation use var_no_grad = var.detach()."))
+        if flag and self._arr.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = flag
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """`x.grad = g` with PyTorch's checks: None, or a tensor of x's shape, dtype and device."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                                   f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the "
+                                   f"same size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{_C_NAMES[value._arr.dtype][1]}' to a "
+                                   f"tensor with grad_dtype '{storage.torch_name(self.dtype)}'. The gradient must "
+                                   f"match the tensor's grad_dtype (defaults to the tensor's dtype).")
+            if value.device != self.device:
+                raise RuntimeError(f"attempting to assign a gradient located on device with type "
+                                   f"'{value.device.type}' to a tensor located on device with type "
+                                   f"'{self.device.type}'. Please ensure that the gradient and the tensor are on "
+                                   f"the same device")
+        self._grad = value
+
+    @property
     def is_leaf(self):
         return self.grad_fn is None
 
@@ -635,7 +680,7 @@ class Tensor(StridedTensor):
                                "var_no_grad = var.detach().")
         if requires_grad and self._arr.dtype.kind != "f":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype.name})")
-        self.requires_grad = builtins.bool(requires_grad)
+        self._requires_grad = builtins.bool(requires_grad)
         return self
 
     def retain_grad(self):
@@ -660,7 +705,7 @@ class Tensor(StridedTensor):
     def detach_(self):
         if self._base is not None and self._base.requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn, self.requires_grad = None, False
+        self.grad_fn, self._requires_grad = None, False
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -929,11 +974,11 @@ class Tensor(StridedTensor):
         self._arr[...] = out._arr
         base = self._base
         if base is None:
-            self.grad_fn, self.requires_grad, self._output_nr = out.grad_fn, True, 0
+            self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
             self._hist += 1
         else:
             old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
-            old.requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
+            old._requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
             region = _region(self)
             CopySlices.apply(old, out, (base, region))  # returns base, now with grad_fn CopySlices
             base._output_nr = 0
@@ -950,7 +995,7 @@ class Tensor(StridedTensor):
         """self's current values and history in a tensor of its own: the input an in-place op records, so that
         what its backward saves survives the write into self."""
         t = Tensor._from(self._arr.copy(), self._backend)
-        t.requires_grad, t.grad_fn, t._output_nr = self.requires_grad, self.grad_fn, self._output_nr
+        t._requires_grad, t.grad_fn, t._output_nr = self.requires_grad, self.grad_fn, self._output_nr
         return t
 
     def _inplace_op(self, fn, kernel, other):

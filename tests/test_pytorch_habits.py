@@ -624,3 +624,29 @@ def test_integer_tensor_to_negative_integer_powers_follow_pytorch():
 def test_bool_tensors_are_refused_where_pytorch_refuses_them(op, err, msg):
     with pytest.raises(err, match=msg):
         op(cl.tensor([True, False]))
+
+
+def test_setting_requires_grad_and_grad_directly_is_checked_like_pytorch():
+    x = cl.zeros(3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="^only Tensors of floating point and complex dtype can require gradients$"):
+        cl.zeros(3, dtype=cl.int64).requires_grad = True
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables. If you want"):
+        y.requires_grad = False
+    with pytest.raises(RuntimeError, match="^requires_grad must be a bool$"):
+        cl.zeros(3).requires_grad = 1
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but got grad of type int"):
+        cl.zeros(3).grad = 3
+    with pytest.raises(RuntimeError, match=r"attempting to assign a gradient of size '\[4\]' to a tensor of size '\[3\]'"):
+        cl.zeros(3).grad = cl.zeros(4)
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient with dtype 'double' to a tensor with "
+                                           "grad_dtype 'Float'"):
+        cl.zeros(3).grad = cl.zeros(3, dtype=cl.float64)
+    w = cl.zeros(3)
+    w.requires_grad = True  # a leaf of a floating dtype: fine, and the flag is what autograd reads
+    w.grad = cl.ones(1).expand(3)  # any layout of the right shape and dtype is accepted, as in PyTorch
+    (w * w).sum().backward()
+    assert w.requires_grad and w.grad.tolist() == [1.0, 1.0, 1.0]
+    w.grad = None
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0, 3.0]
