@@ -1471,7 +1471,7 @@ class Pow(Function):
         dt = result_type(a_, b_)
         if dt.kind in "iu" and not hasattr(b_, "shape") and b_ < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if dt.kind in "iu" and builtins.bool((b_ < 0).any()):
+        if dt.kind in "iu" and hasattr(b_, "shape") and builtins.bool((b_ < 0).any()):
             # integer ** negative integer tensor: PyTorch gives the integer part of the true power, so 1 for a
             # base of 1, ±1 for -1 (by the exponent's parity), 0 otherwise (NumPy refuses)
             out = binary(np.power, a_, binary(np.maximum, b_, 0))
@@ -2343,6 +2343,8 @@ def _wrap_storage(fn):
     def make(*args, requires_grad=False, **kwargs):
         t = Tensor._from(fn(*args, **kwargs))
         if requires_grad:
+            if t._arr.dtype.kind != "f":  # what PyTorch's factories say (requires_grad_() words it differently)
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
             t.requires_grad_()
         return t
     return make

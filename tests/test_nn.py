@@ -807,3 +807,21 @@ def test_max_pool2d_unbatched_bool_and_per_dim_padding_errors():
         F.max_pool2d(course_lib.ones(1, 4, 4, dtype=course_lib.bool), 2)
     with pytest.raises(RuntimeError, match=r"but got pad=3, kernel_size=1 and dilation=1$"):
         F.max_pool2d(course_lib.randn(1, 1, 8, 8), (1, 4), 1, (3, 0))
+
+
+def test_linear_and_conv_dtype_mismatches_use_pytorchs_words():
+    w, b = course_lib.randn(5, 4), course_lib.randn(5)
+    x64 = course_lib.randn(3, 4, dtype=course_lib.float64)
+    with pytest.raises(RuntimeError, match="^mat1 and mat2 must have the same dtype, but got Double and Float$"):
+        F.linear(x64, w, b)
+    with pytest.raises(RuntimeError, match="^mat1 and mat2 must have the same dtype, but got Long and Float$"):
+        F.linear(course_lib.ones(3, 4, dtype=course_lib.int64), w, b)
+    with pytest.raises(RuntimeError, match="^self and mat2 must have the same dtype, but got Double and Float$"):
+        F.linear(course_lib.randn(3, 4), w, b.double())
+    with pytest.raises(RuntimeError, match=r"^expected m1 and m2 to have the same dtype, but got: double != float$"):
+        F.linear(x64, w)  # no bias: PyTorch's mm wording
+    with pytest.raises(RuntimeError, match=r"^Input type \(double\) and bias type \(float\) should be the same$"):
+        F.conv2d(course_lib.randn(1, 3, 5, 5, dtype=course_lib.float64), course_lib.randn(4, 3, 3, 3),
+                 course_lib.randn(4))  # the bias is checked before the weight, as in PyTorch
+    with pytest.raises(RuntimeError, match="^Only Tensors of floating point and complex dtype can require gradients$"):
+        course_lib.tensor([1, 2], requires_grad=True)

@@ -613,6 +613,8 @@ def test_integer_tensor_to_negative_integer_powers_follow_pytorch():
     assert (a.to(cl.int8) ** b).dtype == cl.int64
     with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
         a ** -1
+    assert (a ** 2).tolist() == [4, 9, 1, 1, 1, 0, 4] and (a ** 0).tolist() == [1] * 7  # plain powers still work
+    assert (cl.tensor([2.0]) ** -1).tolist() == [0.5] and (cl.tensor(3) ** cl.tensor(2)).item() == 9
 
 
 @pytest.mark.parametrize("op, err, msg", [

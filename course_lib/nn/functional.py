@@ -95,6 +95,10 @@ class Affine(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
+        if bias is not None and not (x.dtype is weight.dtype is bias.dtype):  # addmm's checks, in PyTorch's words
+            first, name = (x, "mat1") if x.dtype is not weight.dtype else (bias, "self")
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {storage.torch_name(first.dtype)} "
+                               f"and {storage.torch_name(weight.dtype)}")
         ctx.save_for_backward(x, weight)
         if x.ndim != 2:  # PyTorch's node for a batch of any other rank is the reshape around its addmm
             ctx._torch_name = "ViewBackward0" if bias is not None else "UnsafeViewBackward0"
@@ -408,16 +412,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     if input.shape[1] != c_w:
         raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
                            f"to have {c_w} channels, but got {input.shape[1]} channels instead")
-    if weight.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {storage.torch_name(input.dtype)} but found "
-                           f"{storage.torch_name(weight.dtype)}")
-    if bias is not None:
+    if bias is not None:  # PyTorch checks the bias before the weight's dtype
         if tuple(bias.shape) != (o,):
             raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {o} "
                                f"elements, but got bias of size {list(bias.shape)} instead")
         if bias.dtype is not input.dtype:
             raise RuntimeError(f"Input type ({_C_TYPES.get(input.dtype.name, input.dtype.name)}) and bias type "
                                f"({_C_TYPES.get(bias.dtype.name, bias.dtype.name)}) should be the same")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {storage.torch_name(input.dtype)} but found "
+                           f"{storage.torch_name(weight.dtype)}")
     (ph, pw) = _pair(padding)
     n, c, h, w = input.shape
     if h + 2 * ph < kh or w + 2 * pw < kw:
