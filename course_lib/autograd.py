@@ -1243,9 +1243,13 @@ class Tensor(StridedTensor):
         return AMin.apply(self) if dim is None else AMaxDim.apply(self, dim, keepdim, False)
 
     def argmax(self, dim=None, keepdim=False):
+        if self._arr.dtype == np.bool_:  # PyTorch's rule (though max(dim) of a bool tensor works)
+            raise RuntimeError("argmax(): does not support bool input")
         return Tensor._from(argmax_kernel(self._arr, dim, keepdim), self._backend)
 
     def argmin(self, dim=None, keepdim=False):
+        if self._arr.dtype == np.bool_:
+            raise RuntimeError("argmin(): does not support bool input")
         return Tensor._from(argmin_kernel(self._arr, dim, keepdim), self._backend)
 
     def logsumexp(self, dim, keepdim=False):
@@ -1469,9 +1473,10 @@ class Pow(Function):
         if not hasattr(a_, "dtype") and not hasattr(b_, "dtype"):
             raise TypeError("pow needs at least one tensor")
         dt = result_type(a_, b_)
-        if dt.kind in "iu" and not hasattr(b_, "shape") and b_ < 0:
+        scalar = isinstance(b_, (builtins.int, builtins.float, np.generic))  # a number, not a tensor exponent
+        if dt.kind in "iu" and scalar and b_ < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if dt.kind in "iu" and hasattr(b_, "shape") and builtins.bool((b_ < 0).any()):
+        if dt.kind in "iu" and not scalar and builtins.bool((b_ < 0).any()):
             # integer ** negative integer tensor: PyTorch gives the integer part of the true power, so 1 for a
             # base of 1, ±1 for -1 (by the exponent's parity), 0 otherwise (NumPy refuses)
             out = binary(np.power, a_, binary(np.maximum, b_, 0))

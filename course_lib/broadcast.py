@@ -481,8 +481,6 @@ def amin(a, dim=None, keepdim=False):
 
 
 def _arg(fn, name, a, dim, keepdim):
-    if a.dtype == np.bool_:
-        raise RuntimeError(f"{name}(): does not support bool input")  # PyTorch's rule (NumPy would allow it)
     if dim is None:
         _check_reduction(a, name, (), None)
         out = fn(a.reshape(-1))

@@ -825,3 +825,21 @@ def test_linear_and_conv_dtype_mismatches_use_pytorchs_words():
                  course_lib.randn(4))  # the bias is checked before the weight, as in PyTorch
     with pytest.raises(RuntimeError, match="^Only Tensors of floating point and complex dtype can require gradients$"):
         course_lib.tensor([1, 2], requires_grad=True)
+
+
+def test_conv_and_pool_keep_pytorchs_graph_rules():
+    """Changing a conv's weight or input in place before backward is an error (the matmul saved copies, so the
+    output node saves the originals, as PyTorch's convolution node does); a second backward through a pool without
+    retain_graph is refused."""
+    x = course_lib.randn(2, 3, 6, 6, requires_grad=True)
+    conv = nn.Conv2d(3, 4, 3, padding=1)
+    out = conv(x)
+    assert out.grad_fn.name() == "ConvolutionBackward0"
+    with course_lib.no_grad():
+        conv.weight.mul_(0.5)  # what optimizer.step() before loss.backward() does
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+    y = F.max_pool2d(x * 1.0, 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()

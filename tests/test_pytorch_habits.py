@@ -652,3 +652,18 @@ def test_setting_requires_grad_and_grad_directly_is_checked_like_pytorch():
     w.grad = None
     (w * 3).sum().backward()
     assert w.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_max_with_a_dim_works_on_bool_tensors_though_argmax_does_not():
+    x = cl.tensor([[False, True, True], [False, False, True]])
+    values, indices = x.max(1)
+    assert values.tolist() == [True, True] and indices.tolist() == [1, 2]
+    assert x.min(0).values.tolist() == [False, False, True] and x.min(0).indices.tolist() == [0, 1, 0]
+    with pytest.raises(RuntimeError, match=r"argmax\(\): does not support bool input"):
+        cl.argmax(x, 1)
+
+
+def test_a_numpy_integer_exponent_is_a_number_not_a_tensor():
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        cl.tensor([2, 1, -1]) ** np.int64(-1)
+    assert (cl.tensor([2, 3]) ** np.int64(2)).tolist() == [4, 9]

@@ -20,6 +20,7 @@ __all__ = [
     "Windows2d",
     "sliding_windows2d",
     "conv2d",
+    "ConvOutput",
     "max_pool2d",
     "MaxPick",
 ]
@@ -439,7 +440,23 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     if bias is not None:
         out = out + bias  # one bias per output channel: a column of this matrix
     # back to (N, O, OH, OW), laid out in C order as PyTorch's result is (so x.view(n, -1) works on it)
-    return out.reshape(n, oh, ow, o).permute(0, 3, 1, 2).contiguous()
+    return ConvOutput.apply(out.reshape(n, oh, ow, o).permute(0, 3, 1, 2), input, weight)
+
+
+class ConvOutput(Function):
+    """The convolution's result in C order. It also saves the input and the weight, as PyTorch's convolution node
+    does, so that changing either in place before backward (optimizer.step() before loss.backward()) is an error:
+    the matrices the product saved are copies, which would silently keep the old values."""
+
+    @staticmethod
+    def forward(ctx, out, input, weight):
+        ctx.save_for_backward(input, weight)
+        return out._backend.xp.ascontiguousarray(out._arr)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.saved_tensors  # the version check
+        return grad, None, None
 
 
 def _pool_output_size(size, k, pad, stride, dilation, ceil_mode):
@@ -506,6 +523,7 @@ def _lowest(dtype):
 
 
 class MaxPick(Function):
+    _keeps = True  # backward reads ctx.cells: freed after one backward, like saved tensors
     """The largest cell of each window: (..., KH, KW) -> (...). The gradient goes to one cell: the first
     maximum in reading order, the last NaN if there is one (PyTorch's rules), or cell `first` (an array of
     cell numbers, one per window) when no cell beats the dtype's lowest value.
@@ -547,6 +565,6 @@ class MaxPick(Function):
         return g.reshape(kh, kw, *best.shape).permute(*dims, 0, 1), None
 
 
-_name_builtin_nodes([Affine, CrossEntropy, ConstantPad, Windows2d, MaxPick],  # PyTorch's names, as in autograd
+_name_builtin_nodes([Affine, CrossEntropy, ConstantPad, Windows2d, ConvOutput, MaxPick],  # PyTorch's names
                     {Affine: "AddmmBackward0", CrossEntropy: "NllLossBackward0", ConstantPad: "ConstantPadNdBackward0",
-                     MaxPick: "MaxPool2DWithIndicesBackward0"})
+                     ConvOutput: "ConvolutionBackward0", MaxPick: "MaxPool2DWithIndicesBackward0"})
