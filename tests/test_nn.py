@@ -843,3 +843,16 @@ def test_conv_and_pool_keep_pytorchs_graph_rules():
     y.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.backward()
+
+
+def test_pool_input_changed_in_place_and_a_bias_of_the_wrong_length_are_refused():
+    x = course_lib.randn(1, 1, 4, 4, requires_grad=True)
+    h = x * 1.0
+    y = F.max_pool2d(h, 2)
+    h.mul_(2)  # PyTorch's pooling node saved its input: backward would read changed values
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    with pytest.raises(RuntimeError, match=r"The expanded size of the tensor \(4\) must match the existing size \(5\) "
+                                           r"at non-singleton dimension 1.  Target sizes: \[2, 4\].  Tensor sizes: \[5\]"):
+        F.linear(course_lib.ones(2, 3), course_lib.ones(4, 3), course_lib.ones(5))
+    assert F.linear(course_lib.ones(2, 3), course_lib.ones(4, 3), course_lib.ones(1)).tolist() == [[4.0] * 4] * 2

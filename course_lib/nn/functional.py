@@ -100,6 +100,11 @@ class Affine(Function):
             first, name = (x, "mat1") if x.dtype is not weight.dtype else (bias, "self")
             raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {storage.torch_name(first.dtype)} "
                                f"and {storage.torch_name(weight.dtype)}")
+        if bias is not None and bias.ndim == 1 and bias.shape[0] not in (1, weight.shape[0]):
+            out_shape = [*x.shape[:-1], weight.shape[0]]
+            raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size "
+                               f"({bias.shape[-1]}) at non-singleton dimension {len(out_shape) - 1}.  Target sizes: "
+                               f"{out_shape}.  Tensor sizes: {list(bias.shape)}")
         ctx.save_for_backward(x, weight)
         if x.ndim != 2:  # PyTorch's node for a batch of any other rank is the reshape around its addmm
             ctx._torch_name = "ViewBackward0" if bias is not None else "UnsafeViewBackward0"
@@ -515,7 +520,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     # -inf picks it, as PyTorch does
     skip_h = np.maximum(0, -((np.arange(oh) * sh - ph) // dh))
     skip_w = np.maximum(0, -((np.arange(ow) * sw - pw) // dw))
-    return MaxPick.apply(windows, skip_h[:, None] * kw + skip_w[None, :])
+    return MaxPick.apply(windows, skip_h[:, None] * kw + skip_w[None, :], input)
 
 
 def _lowest(dtype):
@@ -523,19 +528,21 @@ def _lowest(dtype):
 
 
 class MaxPick(Function):
-    _keeps = True  # backward reads ctx.cells: freed after one backward, like saved tensors
     """The largest cell of each window: (..., KH, KW) -> (...). The gradient goes to one cell: the first
     maximum in reading order, the last NaN if there is one (PyTorch's rules), or cell `first` (an array of
     cell numbers, one per window) when no cell beats the dtype's lowest value.
 
     The windows are copied once with the kernel cells first, (KH·KW, ...): then the max is one elementwise
     `maximum` per cell over all windows at once. NumPy's own max over a last dim of 4 or 9 elements walks
-    those tiny rows one by one and is about 10x slower.
+    those tiny rows one by one and is about 20x slower.
     """
 
+    _keeps = True  # backward reads ctx.cells: freed after one backward, like saved tensors
+
     @staticmethod
-    def forward(ctx, windows, first):
-        w, xp = windows._arr, windows._backend.xp
+    def forward(ctx, windows, first, input):
+        ctx.save_for_backward(input)  # as PyTorch's pooling node does: changing the input in place before backward
+        w, xp = windows._arr, windows._backend.xp  # is an error (the cells below are a copy)
         kh, kw = w.shape[-2:]
         cells = xp.ascontiguousarray(xp.moveaxis(w, (-2, -1), (0, 1))).reshape(kh * kw, *w.shape[:-2])
         best = cells.max(axis=0)  # a NaN propagates, as in PyTorch
@@ -544,6 +551,7 @@ class MaxPick(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        ctx.saved_tensors  # the version check
         cells, best, first, (kh, kw) = ctx.cells, ctx.best, ctx.first, ctx.kernel
         xp = grad._backend.xp
         k = xp.arange(kh * kw).reshape((-1,) + (1,) * best.ndim)
@@ -562,7 +570,7 @@ class MaxPick(Function):
         # the gradient in the cells-first layout (fast: whole slabs), then viewed in the windows' layout
         g = where(Tensor._from(picked, grad._backend), grad.unsqueeze(0), 0.0)
         dims = tuple(range(2, 2 + best.ndim))
-        return g.reshape(kh, kw, *best.shape).permute(*dims, 0, 1), None
+        return g.reshape(kh, kw, *best.shape).permute(*dims, 0, 1), None, None
 
 
 _name_builtin_nodes([Affine, CrossEntropy, ConstantPad, Windows2d, ConvOutput, MaxPick],  # PyTorch's names
