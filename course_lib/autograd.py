@@ -852,8 +852,8 @@ class Tensor(StridedTensor):
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) can be pickled; "
                                "use .detach() first.")
-        data = self._backend.to_numpy(self._arr).copy()
-        return _rebuild_tensor, (type(self), data, self.device.type, self.requires_grad, self.grad)
+        data = self._backend.to_numpy(self._arr).copy()  # the gradient is not pickled, as in PyTorch
+        return _rebuild_tensor, (type(self), data, self.device.type, self.requires_grad, None)
 
     # -- views (differentiable, sharing the buffer) ------------------------------
     def as_strided(self, size, stride, storage_offset=None):

@@ -28,7 +28,7 @@ def _encode(obj, path, arrays):
         if name in arrays or name == _STRUCTURE:
             name = f"{name}#{len(arrays)}"
         arrays[name] = obj.detach().cpu().numpy()
-        return {"tensor": name}
+        return {"tensor": name, "requires_grad": True} if obj.requires_grad else {"tensor": name}
     if isinstance(obj, dict):  # an OrderedDict (what state_dict() returns) comes back as one
         kind = "odict" if isinstance(obj, OrderedDict) else "dict"
         return {kind: [[_key(k), _encode(v, f"{path}.{k}" if path else str(k), arrays)] for k, v in obj.items()]}
@@ -48,10 +48,11 @@ def _key(k):
 
 
 def _decode(node, archive, device):
-    (kind, value), = node.items()
+    kind, value = next(iter(node.items()))
     if kind == "tensor":
         t = from_numpy(archive[value])
-        return t if device is None else t.to(device)
+        t = t if device is None else t.to(device)
+        return t.requires_grad_() if node.get("requires_grad") else t  # kept, as torch.load keeps it
     if kind == "dict":
         return {k: _decode(v, archive, device) for k, v in value}
     if kind == "odict":

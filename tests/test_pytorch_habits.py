@@ -230,7 +230,8 @@ def test_deepcopy_and_pickle_keep_values_class_and_grad():
     w = cl.nn.Parameter(cl.tensor([1., 2.]))
     w.grad = cl.tensor([0.5, 0.5])
     w2 = copy.deepcopy(w)
-    assert type(w2) is type(w) and w2.requires_grad and w2.tolist() == [1., 2.] and w2.grad.tolist() == [0.5, 0.5]
+    # a copied Parameter starts without a gradient, as in PyTorch
+    assert type(w2) is type(w) and w2.requires_grad and w2.tolist() == [1., 2.] and w2.grad is None
     w2.data.mul_(10)
     assert w.tolist() == [1., 2.]  # a copy, not a view
     pair = copy.deepcopy([w, w])
@@ -667,3 +668,24 @@ def test_a_numpy_integer_exponent_is_a_number_not_a_tensor():
     with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
         cl.tensor([2, 1, -1]) ** np.int64(-1)
     assert (cl.tensor([2, 3]) ** np.int64(2)).tolist() == [4, 9]
+
+
+def test_copies_and_files_keep_what_pytorchs_keep():
+    """PyTorch 2.13: pickling drops .grad; deepcopy keeps a plain tensor's .grad but not a Parameter's (so a copied
+    model starts without gradients); torch.save/load keeps requires_grad."""
+    import io
+    m = cl.nn.Linear(2, 2)
+    m(cl.ones(1, 2)).sum().backward()
+    m2 = copy.deepcopy(m)
+    assert m2.weight.grad is None and m2.bias.grad is None and m.bias.grad is not None
+    assert m2.weight.requires_grad and type(m2.weight).__name__ == "Parameter"
+    t = cl.ones(2, requires_grad=True)
+    (t * 2).sum().backward()
+    assert copy.deepcopy(t).grad.tolist() == [2.0, 2.0]
+    q = pickle.loads(pickle.dumps(t))
+    assert q.grad is None and q.requires_grad
+    buf = io.BytesIO()
+    cl.save({"x": t, "y": cl.zeros(1)}, buf)
+    buf.seek(0)
+    back = cl.load(buf)
+    assert back["x"].requires_grad and back["x"].is_leaf and not back["y"].requires_grad

@@ -51,6 +51,11 @@ class Parameter(Tensor):
         param.__class__ = cls  # ...seen as a Parameter
         return param.requires_grad_(requires_grad)
 
+    def __deepcopy__(self, memo):
+        new = super().__deepcopy__(memo)
+        new._grad = None  # a copied parameter starts without a gradient, as in PyTorch (a plain tensor keeps it)
+        return new
+
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
