@@ -2334,11 +2334,10 @@ def _subclasses(cls):
     return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
 
 
-_name_builtin_nodes(_subclasses(Function), {
-    AMax: "MaxBackward1", AMin: "MinBackward1", MaxDim: "MaxBackward0", AMaxDim: "AmaxBackward0",
-    Clamp: "ClampBackward1", LogSumExp: "LogsumexpBackward0", Reshape: "ViewBackward0", SumTo: "SumBackward1",
-    Cast: "ToCopyBackward0", ToDevice: "ToCopyBackward0", SetItem: "CopySlices", CopySlices: "CopySlices",
-    Slice: "SliceBackward0", MatMul: "MmBackward0", RegionOf: "AsStridedBackward0"})
+_name_builtin_nodes(_subclasses(Function), {  # MaxDim, AMaxDim, MatMul and Slice name each node in forward/name()
+    AMax: "MaxBackward1", AMin: "MinBackward1", Clamp: "ClampBackward1", LogSumExp: "LogsumexpBackward0",
+    Reshape: "ViewBackward0", SumTo: "SumBackward1", Cast: "ToCopyBackward0", ToDevice: "ToCopyBackward0",
+    SetItem: "CopySlices", CopySlices: "CopySlices", RegionOf: "AsStridedBackward0"})
 
 
 # -- the functional surface: course_lib.exp(x), course_lib.cat([...]), ... --------------

@@ -839,6 +839,11 @@ def test_conv_and_pool_keep_pytorchs_graph_rules():
         conv.weight.mul_(0.5)  # what optimizer.step() before loss.backward() does
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+    h = x * 1.0
+    out = F.conv2d(h, course_lib.randn(4, 3, 2, 2), padding="same")  # an even kernel: `input` gets a padded copy
+    h.mul_(2)  # ... yet a change to the caller's tensor is still caught
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
     y = F.max_pool2d(x * 1.0, 2).sum()
     y.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):

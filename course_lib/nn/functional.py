@@ -33,7 +33,7 @@ import numpy as np
 from course_lib import storage
 from course_lib.autograd import (Function, IndexAdd, Tensor, _name_builtin_nodes, _view_output, arange,
                                  is_grad_enabled, no_grad, rand, tensor, where)
-from course_lib.broadcast import logsumexp as logsumexp_kernel, matmul as matmul_kernel
+from course_lib.broadcast import _TORCH_NAMES as _C_NAMES, logsumexp as logsumexp_kernel, matmul as matmul_kernel
 
 
 def relu(input, inplace=False):
@@ -98,8 +98,8 @@ class Affine(Function):
     def forward(ctx, x, weight, bias):
         if bias is not None and not (x.dtype is weight.dtype is bias.dtype):  # addmm's checks, in PyTorch's words
             first, name = (x, "mat1") if x.dtype is not weight.dtype else (bias, "self")
-            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {storage.torch_name(first.dtype)} "
-                               f"and {storage.torch_name(weight.dtype)}")
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_type_name(first.dtype)} "
+                               f"and {_type_name(weight.dtype)}")
         if bias is not None and bias.ndim == 1 and bias.shape[0] not in (1, weight.shape[0]):
             out_shape = [*x.shape[:-1], weight.shape[0]]
             raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size "
@@ -386,9 +386,6 @@ def sliding_windows2d(input, kernel_size, stride=1, padding=0, value=0.0):
     return Windows2d.apply(input, (2, 3), (kh, kw), (sh, sw))
 
 
-_C_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half"}  # PyTorch's words in dtype errors
-
-
 def conv2d(input, weight, bias=None, stride=1, padding=0):
     """2-D cross-correlation (PyTorch's conv2d, groups=1, dilation=1).
 
@@ -404,6 +401,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
     (sh, sw) = _pair(stride)
     o, c_w, kh, kw = weight.shape
+    source = input  # the caller's tensor (padding='same' may replace `input` by a padded copy)
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -423,11 +421,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
             raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {o} "
                                f"elements, but got bias of size {list(bias.shape)} instead")
         if bias.dtype is not input.dtype:
-            raise RuntimeError(f"Input type ({_C_TYPES.get(input.dtype.name, input.dtype.name)}) and bias type "
-                               f"({_C_TYPES.get(bias.dtype.name, bias.dtype.name)}) should be the same")
+            raise RuntimeError(f"Input type ({_C_NAMES[input._arr.dtype][1]}) and bias type "
+                               f"({_C_NAMES[bias._arr.dtype][1]}) should be the same")
     if weight.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {storage.torch_name(input.dtype)} but found "
-                           f"{storage.torch_name(weight.dtype)}")
+        raise RuntimeError(f"expected scalar type {_type_name(input.dtype)} but found {_type_name(weight.dtype)}")
     (ph, pw) = _pair(padding)
     n, c, h, w = input.shape
     if h + 2 * ph < kh or w + 2 * pw < kw:
@@ -445,7 +442,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     if bias is not None:
         out = out + bias  # one bias per output channel: a column of this matrix
     # back to (N, O, OH, OW), laid out in C order as PyTorch's result is (so x.view(n, -1) works on it)
-    return ConvOutput.apply(out.reshape(n, oh, ow, o).permute(0, 3, 1, 2), input, weight)
+    return ConvOutput.apply(out.reshape(n, oh, ow, o).permute(0, 3, 1, 2), source, weight)
 
 
 class ConvOutput(Function):
