@@ -118,6 +118,7 @@ import collections
 import copy
 import functools
 import math
+import threading
 
 import numpy as np
 
@@ -128,6 +129,7 @@ from course_lib.broadcast import (_TORCH_NAMES as _C_NAMES, _check_reduction as 
                                   argmax as argmax_kernel,
                                   argmin as argmin_kernel, binary,
                                   broadcast_shapes, cat as cat_kernel, logsumexp as logsumexp_kernel,
+                                  log_softmax as log_softmax_kernel,
                                   matmul as matmul_kernel, mean as mean_kernel, reduce_dims, result_type,
                                   stack as stack_kernel, sum as sum_kernel, true_divide, unbroadcast,
                                   var as var_kernel, where as where_kernel)
@@ -136,28 +138,32 @@ from course_lib.storage import StridedTensor, cpu_backend, dtype_of, float32, no
 
 # -- grad mode -----------------------------------------------------------------------
 
-_grad_enabled = True
+class _GradMode(threading.local):
+    """Whether ops are recorded, one switch per thread (as in PyTorch): a `no_grad()` in one thread, say a
+    validation loop or a live plot, leaves training in another thread alone. Every thread starts recording."""
+    enabled = True
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled():
-    """True when operations on tensors that require grad are being recorded."""
-    return _grad_enabled
+    """True when operations on tensors that require grad are being recorded (in this thread)."""
+    return _mode.enabled
 
 
 class set_grad_enabled:
     """Turn recording on or off: a function call, a context manager, or a decorator."""
 
     def __init__(self, mode):
-        global _grad_enabled
-        self.prev, _grad_enabled = _grad_enabled, builtins.bool(mode)
+        self.prev, _mode.enabled = _mode.enabled, builtins.bool(mode)
         self.mode = builtins.bool(mode)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
+        _mode.enabled = self.prev
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -179,8 +185,7 @@ class no_grad(set_grad_enabled):
         self.mode = False
 
     def __enter__(self):
-        global _grad_enabled
-        self.prev, _grad_enabled = _grad_enabled, self.mode
+        self.prev, _mode.enabled = _mode.enabled, self.mode
         return self
 
 
@@ -249,7 +254,7 @@ class Function:
             raise RuntimeError(f"the output of {self.name()} was modified by an inplace operation after it was "
                                f"saved for backward; replace the in-place operation by an out-of-place one.")
         out = Tensor._wrap(self._out_arr, self._backend)
-        if _grad_enabled:
+        if _mode.enabled:
             out._requires_grad, out.grad_fn = True, self
         return out
 
@@ -283,11 +288,13 @@ class Function:
     def _free(self):
         if self._saved or self._keeps:
             self._saved = _FREED
+        if self._keeps:  # the arrays backward read from ctx (masks, log-probabilities) are freed too
+            for k in [k for k, v in vars(self).items() if hasattr(v, "shape") and not k.startswith("_")]:
+                delattr(self, k)
         self._out_arr = None
 
     @classmethod
     def apply(cls, *args):
-        global _grad_enabled
         backend = None
         record = False
         for a in args:
@@ -296,12 +303,12 @@ class Function:
                     backend = a._backend
                 elif a._backend is not backend:
                     raise _device_mismatch(backend, a._backend)
-                if a._base is not None and a._hist_seen != a._base._hist and _grad_enabled:
+                if a._base is not None and a._hist_seen != a._base._hist and _mode.enabled:
                     _regenerate(a)  # a view whose base was rewritten by an in-place op since the view was taken
                 if a._requires_grad:
                     record = True
         ctx = cls.__new__(cls)
-        if record and _grad_enabled:
+        if record and _mode.enabled:
             # one edge per argument: (input's node or the leaf itself, input's shape, output number, input's
             # dtype) or None
             edges = []
@@ -309,11 +316,11 @@ class Function:
                 edges.append((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
                              if isinstance(a, Tensor) and a._requires_grad else None)
             ctx._next = edges = tuple(edges)  # so that forward can read ctx.needs_input_grad
-            _grad_enabled = False  # forward itself is never recorded
+            _mode.enabled = False  # forward itself is never recorded
             try:
                 out = cls.forward(ctx, *args)
             finally:
-                _grad_enabled = True
+                _mode.enabled = True
         else:
             ctx._nargs = len(args)
             out = cls.forward(ctx, *args)
@@ -404,7 +411,6 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
     leaf tensors and (node, output_nr) pairs) gradients are collected there instead of being
     accumulated into leaves' `.grad` (that is `autograd.grad`).
     """
-    global _grad_enabled
     pending = {}  # node -> list of gradients, one per output of the node
     handed = {id(g._arr) for g in grad_outputs}  # gradient arrays a leaf may not keep without a copy
     for out, g in zip(outputs, grad_outputs):
@@ -416,7 +422,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
         buf[out._output_nr] = _accumulate(buf[out._output_nr], g)
     deps = _dependencies(list(pending))
     ready = [n for n in pending if deps[n] == 0]
-    prev, _grad_enabled = _grad_enabled, builtins.bool(create_graph)
+    prev, _mode.enabled = _mode.enabled, builtins.bool(create_graph)
     try:
         while ready:
             node = ready.pop()
@@ -467,7 +473,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
             if not retain_graph:
                 node._free()
     finally:
-        _grad_enabled = prev
+        _mode.enabled = prev
 
 
 def _sum_to(g, shape, node=None):
@@ -480,7 +486,7 @@ def _sum_to(g, shape, node=None):
         who = "backward" if node is None else f"function {node.name()}"
         raise RuntimeError(f"{who} returned an invalid gradient: got shape {list(g.shape)} but expected a shape "
                            f"compatible with {list(shape)} (the input's shape, or one it broadcasts to)")
-    if _grad_enabled:  # create_graph: keep the reduction on the graph
+    if _mode.enabled:  # create_graph: keep the reduction on the graph
         return SumTo.apply(g, shape)
     return Tensor._from(unbroadcast(g._arr, shape), g._backend)
 
@@ -493,7 +499,7 @@ def _deliver(leaf, g, capture, handed=None):
         return
     if not leaf.requires_grad:
         return
-    if not _grad_enabled:
+    if not _mode.enabled:
         g = g.detach()  # the same array, without history
     if leaf.grad is None:
         # own the gradient: a contiguous array that no other leaf (and no caller) also holds. Arrays, not tensors,
@@ -946,7 +952,7 @@ class Tensor(StridedTensor):
 
     # -- in-place writes: version counter, leaf check, history rewritten --------
     def _check_inplace(self, others=()):
-        if not _grad_enabled:
+        if not _mode.enabled:
             return False
         if self.requires_grad:
             if self.grad_fn is None:
@@ -1386,7 +1392,16 @@ def _no_grad_binary(ufunc, a, b):
     backend = a._backend
     if isinstance(b, Tensor) and b._backend is not backend:
         raise _device_mismatch(backend, b._backend)
-    return Tensor._from(binary(ufunc, a._arr, _arr(b)), backend)
+    b_arr = _arr(b)
+    if ufunc is np.floor_divide or ufunc is np.remainder:
+        _check_integer_divisor(a._arr, b_arr)
+    return Tensor._from(binary(ufunc, a._arr, b_arr), backend)
+
+
+def _check_integer_divisor(a, b):
+    """Integer // and % by zero: NumPy quietly gives 0 (with a warning); PyTorch refuses, and so do we."""
+    if result_type(a, b).kind in "iu" and not (b != 0 if type(b) is int else b.all()):
+        raise RuntimeError("ZeroDivisionError")
 
 
 # -- the ops: forward on arrays, backward with Tensor ops (so it is differentiable) ------
@@ -2020,7 +2035,7 @@ class LogSoftmax(Function):
     def forward(ctx, a, dim):
         x = _float(a._arr)
         ctx.dim = normalize_dim(dim, x.ndim)
-        return x - logsumexp_kernel(x, ctx.dim, keepdim=True)
+        return log_softmax_kernel(x, ctx.dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -2134,7 +2149,7 @@ class Unfold(Function):
         count = grad.shape[ctx.dim]
         d = ctx.dim
         keys = [(slice(None),) * d + (slice(k, k + ctx.step * (count - 1) + 1, ctx.step),) for k in range(ctx.size)]
-        if not _grad_enabled:  # the usual case: add into one buffer (conv2d's backward runs through here)
+        if not _mode.enabled:  # the usual case: add into one buffer (conv2d's backward runs through here)
             out = grad._backend.xp.zeros(ctx.shape, dtype=grad._arr.dtype)
             for k, key in enumerate(keys):
                 out[key] += grad._arr[..., k]

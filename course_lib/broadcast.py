@@ -4,6 +4,7 @@ __all__ = [
     "broadcast_shapes",
     "broadcast_to",
     "result_type",
+    "usable_cpus",
     "exp_inplace",
     "binary",
     "true_divide",
@@ -19,6 +20,7 @@ __all__ = [
     "argmax",
     "argmin",
     "logsumexp",
+    "log_softmax",
     "var",
     "matmul",
     "cat",
@@ -27,8 +29,10 @@ __all__ = [
 
 
 import builtins
+import functools
 import math
 import os
+import queue
 import threading
 
 import numpy as np
@@ -138,72 +142,121 @@ def _wrap_int(value, dt):
     return np.array(value, dtype=np.int64).astype(dt)[()]
 
 
-# -- large element-wise ops: split into slices, one per core ---------------------------
+# -- large element-wise ops: split into pieces, one per core ---------------------------
+
+def _cgroup_cpu_limit():
+    """The CPU quota of this process's cgroup in whole CPUs (cgroup v2 or v1), or None when it has none."""
+    try:
+        with open("/proc/self/cgroup") as f:  # lines like "0::/path" (v2) or "4:cpu,cpuacct:/path" (v1)
+            paths = {ctl: path for _, ctl, path in (line.rstrip("\n").split(":", 2) for line in f)}
+    except (OSError, ValueError):
+        return None
+    candidates = []
+    for ctl, path in paths.items():
+        if ctl == "":
+            candidates += [(f"/sys/fs/cgroup{p}/cpu.max", None) for p in (path.rstrip("/"), "")]
+        elif "cpu" in ctl.split(","):
+            root = f"/sys/fs/cgroup/{ctl}"
+            candidates += [(f"{root}{p}/cpu.cfs_quota_us", f"{root}{p}/cpu.cfs_period_us")
+                           for p in (path.rstrip("/"), "")]
+    for quota_file, period_file in candidates:
+        try:
+            with open(quota_file) as f:
+                quota, *period = f.read().split()
+            if period_file:
+                with open(period_file) as f:
+                    period = f.read().split()
+        except OSError:
+            continue
+        if quota in ("max", "-1"):
+            return None
+        return builtins.max(1, int(quota) // int(period[0]))
+    return None
+
+
+def usable_cpus():
+    """How many CPUs this process may really use: its affinity mask, capped by its cgroup's CPU quota.
+
+    On Binder or a classroom server `os.cpu_count()` shows the host's cores while the notebook may use one or
+    two: threads sized by the host would fight over the quota."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    limit = _cgroup_cpu_limit()
+    return n if limit is None else builtins.min(n, limit)
+
+
+def _limit_blas_threads(n):
+    """Keep NumPy's BLAS (OpenBLAS sizes itself by the host's cores) to the CPUs we may use."""
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits  # a dependency of course_lib
+    except ImportError:  # installed with --no-deps: BLAS keeps its own thread count
+        return
+    if any(lib["num_threads"] > n for lib in threadpool_info() if lib["user_api"] == "blas"):
+        threadpool_limits(n, user_api="blas")
+
+
+_usable = usable_cpus()
+_threads = builtins.min(4, _usable)  # threads for our own split ops
+if _usable < (os.cpu_count() or 1):  # a CPU quota or an affinity mask: more BLAS threads than CPUs would thrash
+    _limit_blas_threads(_usable)
+
 
 _PARALLEL_MIN = 1 << 22  # results smaller than this (4M elements) run in one call: measured, threads cost more
 _PARALLEL_MIN_STRIDED = 1 << 18  # ... unless an operand is read across the grain (transposed): then from 256K
-_threads = builtins.min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+_PARALLEL_MIN_UNARY = 1 << 18  # exp/log/tanh do real arithmetic per element: threads pay off from 256K
 
 
-class _Helpers:
-    """A few long-lived threads, each running one job at a time, woken by a lock (cheaper than a pool's queue).
+class _Piece:
+    """One piece of a split op, run by a helper thread; `done` is released when it has run.
 
-    NumPy releases the GIL inside a ufunc's loop, so slices of one big op really run in parallel.
-    """
+    Every op makes its own pieces and its own locks. So an op interrupted by Ctrl-C (or failing) leaves nothing
+    behind that a later op could take for its own: at worst a helper finishes writing into an output array that
+    nobody will ever read. And the helper never waits for a lock this thread holds, so it cannot get stuck."""
+    __slots__ = ("fn", "args", "errstate", "result", "error", "done")
 
-    def __init__(self, n):
-        self.busy = threading.Lock()
-        self.workers = [self._start() for _ in range(n)]
+    def __init__(self, fn, args):
+        self.fn, self.args, self.errstate = fn, args, np.geterr()  # the caller's floating-point error settings
+        self.result = self.error = None
+        self.done = threading.Lock()
+        self.done.acquire()
 
-    def _start(self):
-        go, done = threading.Lock(), threading.Lock()
-        go.acquire()
-        done.acquire()
-        worker = {"go": go, "done": done, "job": None, "error": None}
-        threading.Thread(target=self._loop, args=(worker,), daemon=True, name="course_lib-kernel").start()
-        return worker
 
-    @staticmethod
-    def _loop(worker):
-        while True:
-            worker["go"].acquire()
-            fn, args, kwargs, err = worker["job"]
-            try:
-                with np.errstate(**err):  # the caller's floating-point error settings
-                    fn(*args, **kwargs)
-            except BaseException as e:
-                worker["error"] = e
-            worker["job"] = None
-            worker["done"].release()
-
-    def run(self, jobs):
-        """Run jobs [(fn, args, kwargs), ...]: the first on this thread, the rest on helpers."""
-        err = np.geterr()
-        for worker, (fn, args, kwargs) in zip(self.workers, jobs[1:]):
-            worker["job"] = (fn, args, kwargs, err)
-            worker["go"].release()
+def _helper_loop(pieces):
+    while True:
+        piece = pieces.get()
         try:
-            fn, args, kwargs = jobs[0]
-            fn(*args, **kwargs)
-        finally:
-            for worker, _ in zip(self.workers, jobs[1:]):
-                worker["done"].acquire()
-        for worker in self.workers:
-            if worker["error"] is not None:
-                e, worker["error"] = worker["error"], None
-                raise e
+            with np.errstate(**piece.errstate):
+                piece.result = piece.fn(*piece.args)
+        except BaseException as e:
+            piece.error = e
+        piece.fn = piece.args = None  # a finished piece keeps no operand alive
+        piece.done.release()
+        piece = None  # nor does this thread, while it waits for the next one
 
 
-_helpers = None
+_queue = None  # pieces waiting for a helper (a C-level queue: putting into it cannot be half-done by Ctrl-C)
+_helpers_pid = None  # the process that started the helpers (a forked child has none: it starts its own)
 
 
-def _forget_helpers():
-    global _helpers
-    _helpers = None  # a forked child has no helper threads: start new ones when needed
+def _run_pieces(jobs):
+    """Run jobs [(fn, args), ...] at once, the first on this thread and the rest on helper threads; their results.
 
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_helpers)
+    NumPy releases the GIL inside its loops, so the pieces really run in parallel. A piece never splits again."""
+    global _queue, _helpers_pid
+    if _helpers_pid != os.getpid():
+        _helpers_pid, _queue = os.getpid(), queue.SimpleQueue()
+        for _ in range(_threads - 1):
+            threading.Thread(target=_helper_loop, args=(_queue,), daemon=True, name="course_lib-kernel").start()
+    pieces = [_Piece(fn, args) for fn, args in jobs[1:]]
+    for piece in pieces:
+        _queue.put(piece)
+    first = jobs[0][0](*jobs[0][1])
+    results = [first]
+    for piece in pieces:
+        piece.done.acquire()
+        if piece.error is not None:
+            raise piece.error
+        results.append(piece.result)
+    return results
 
 
 def _first(x):
@@ -211,30 +264,13 @@ def _first(x):
     return x[(slice(0, 1),) * x.ndim] if hasattr(x, "ndim") else x
 
 
-_PARALLEL_MIN_UNARY = 1 << 18  # exp/log/tanh do real arithmetic per element: threads pay off from 256K
-
-
 def _map_chunks(fn, flat):
-    """[fn(piece) for each of one piece of the 1-D array `flat` per core], the pieces run at once on the helper
-    threads. fn must release the GIL for most of its time (NumPy's loops do) or the threads gain nothing."""
-    global _helpers
+    """[fn(piece) for one piece of the 1-D array `flat` per core], the pieces run at once.
+    fn must release the GIL for most of its time (NumPy's loops do) or the threads gain nothing."""
     if _threads < 2 or flat.size < _PARALLEL_MIN_UNARY:
         return [fn(flat)]
-    if _helpers is None:
-        _helpers = _Helpers(_threads - 1)
-    if not _helpers.busy.acquire(blocking=False):  # another thread is using the helpers: run in one call
-        return [fn(flat)]
-    try:
-        results = [None] * _threads
-
-        def job(i, piece):
-            results[i] = fn(piece)
-
-        bounds = [flat.size * i // _threads for i in range(_threads + 1)]
-        _helpers.run([(job, (i, flat[lo:hi]), {}) for i, (lo, hi) in enumerate(zip(bounds, bounds[1:]))])
-        return results
-    finally:
-        _helpers.busy.release()
+    bounds = [flat.size * i // _threads for i in range(_threads + 1)]
+    return _run_pieces([(fn, (flat[lo:hi],)) for lo, hi in zip(bounds, bounds[1:])])
 
 
 def exp_inplace(x):
@@ -271,32 +307,24 @@ def _may_split(a, b):
 
 def _parallel(ufunc, a, b, **kwargs):
     """ufunc(a, b) for a large result: into one output array, a slice of it per thread. None if not worth it."""
-    global _helpers
     shape = np.broadcast_shapes(np.shape(a), np.shape(b))
     if math.prod(shape) < _split_min(a, b):
         return None
     d = next((d for d, n in enumerate(shape) if n > 1), 0)
     if shape[d] < _threads:
         return None
-    if _helpers is None:
-        _helpers = _Helpers(_threads - 1)
-    if not _helpers.busy.acquire(blocking=False):  # another thread is using the helpers: run in one call
-        return None
-    try:
-        out = np.empty(shape, ufunc(_first(a), _first(b), **kwargs).dtype)
-        a = np.broadcast_to(a, shape) if hasattr(a, "shape") else a
-        b = np.broadcast_to(b, shape) if hasattr(b, "shape") else b
-        lead = (slice(None),) * d
-        bounds = [shape[d] * i // _threads for i in range(_threads + 1)]
-        jobs = []
-        for lo, hi in zip(bounds, bounds[1:]):
-            key = lead + (slice(lo, hi),)
-            jobs.append((ufunc, (a[key] if hasattr(a, "shape") else a, b[key] if hasattr(b, "shape") else b),
-                         dict(kwargs, out=out[key])))
-        _helpers.run(jobs)
-        return out
-    finally:
-        _helpers.busy.release()
+    out = np.empty(shape, ufunc(_first(a), _first(b), **kwargs).dtype)
+    a = np.broadcast_to(a, shape) if hasattr(a, "shape") else a
+    b = np.broadcast_to(b, shape) if hasattr(b, "shape") else b
+    lead = (slice(None),) * d
+    bounds = [shape[d] * i // _threads for i in range(_threads + 1)]
+    jobs = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        key = lead + (slice(lo, hi),)
+        part = functools.partial(ufunc, **dict(kwargs, out=out[key]))
+        jobs.append((part, (a[key] if hasattr(a, "shape") else a, b[key] if hasattr(b, "shape") else b)))
+    _run_pieces(jobs)
+    return out
 
 
 def binary(ufunc, a, b):
@@ -531,6 +559,19 @@ def logsumexp(a, dim, keepdim=False):
         with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf, silently, as in PyTorch
             out = np.log(_sum_axes(shifted, axes, True)) + m
     return out if keepdim else out.reshape([n for d, n in enumerate(out.shape) if d not in axes])
+
+
+def log_softmax(a, dim):
+    """a - logsumexp(a, dim), as (a - m) - log(sum(exp(a - m))) with m the max: never forms the large number
+    m + log(...) whose float32 rounding (0.0625 at 1e6) would swamp a log-probability of about -0.4."""
+    if a.dtype.kind != "f":
+        a = a.astype(np.float32)
+    if a.size == 0:
+        return a.copy()
+    m = a.max(axis=dim, keepdims=True)
+    shifted = binary(np.subtract, a, np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False))
+    with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf (then nan, as in PyTorch)
+        return shifted - np.log(_sum_axes(np.exp(shifted), (normalize_dim(dim, a.ndim),), True))
 
 
 def var(a, dim=None, correction=1, keepdim=False):

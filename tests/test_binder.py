@@ -3,6 +3,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -47,3 +48,12 @@ def test_runtime_is_python_3_10_or_newer():
     runtime = (BINDER / "runtime.txt").read_text(encoding="utf-8").strip()
     match = re.fullmatch(r"python-3\.(\d+)", runtime)
     assert match and int(match.group(1)) >= 10, f"binder/runtime.txt says {runtime!r}; expected python-3.10 or newer"
+
+
+def test_binder_installs_every_dependency_of_course_lib():
+    """postBuild installs course_lib with --no-deps, so each of its dependencies must be listed for Binder."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    binder = _requirements(BINDER / "requirements.txt")
+    missing = [d for d in deps if canonicalize_name(Requirement(d).name) not in binder]
+    assert not missing, f"pyproject.toml's dependencies {missing} are not in binder/requirements.txt"

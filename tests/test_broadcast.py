@@ -233,8 +233,8 @@ def test_transposed_operands_are_split_sooner_than_contiguous_ones(monkeypatch):
     if B._threads < 2:
         pytest.skip("one core: nothing is ever split")
     calls = []
-    run = B._Helpers.run
-    monkeypatch.setattr(B._Helpers, "run", lambda self, jobs: (calls.append(len(jobs)), run(self, jobs))[1])
+    run = B._run_pieces
+    monkeypatch.setattr(B, "_run_pieces", lambda jobs: (calls.append(len(jobs)), run(jobs))[1])
     rng = np.random.default_rng(3)
     a, b = (rng.standard_normal((600, 500)).astype(np.float32) for _ in range(2))  # 300K elements
     assert np.array_equal(B.binary(np.add, a, b), a + b) and calls == []  # contiguous: one call
@@ -495,8 +495,8 @@ def test_large_full_logsumexp_pieces_add_up_and_keep_non_finite_rules(monkeypatc
     """A whole-array logsumexp runs shift+exp+sum per core piece; the pieces' sums must give PyTorch's answers,
     -inf / inf / nan included, with keepdim's shape."""
     calls = []
-    run = B._Helpers.run
-    monkeypatch.setattr(B._Helpers, "run", lambda self, jobs: (calls.append(len(jobs)), run(self, jobs))[1])
+    run = B._run_pieces
+    monkeypatch.setattr(B, "_run_pieces", lambda jobs: (calls.append(len(jobs)), run(jobs))[1])
     a = np.random.default_rng(8).standard_normal((2, B._PARALLEL_MIN_UNARY // 2 + 5)).astype(np.float32) * 4
     ref = np.log(np.exp(a.astype(np.float64)).sum())
     np.testing.assert_allclose(B.logsumexp(a, None), ref, rtol=1e-6)

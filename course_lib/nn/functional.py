@@ -33,7 +33,7 @@ import numpy as np
 from course_lib import storage
 from course_lib.autograd import (Function, IndexAdd, Tensor, _name_builtin_nodes, _view_output, arange,
                                  is_grad_enabled, no_grad, rand, tensor, where)
-from course_lib.broadcast import _TORCH_NAMES as _C_NAMES, logsumexp as logsumexp_kernel, matmul as matmul_kernel
+from course_lib.broadcast import _TORCH_NAMES as _C_NAMES, log_softmax as log_softmax_kernel, matmul as matmul_kernel
 
 
 def relu(input, inplace=False):
@@ -263,6 +263,7 @@ class CrossEntropy(Function):
     Composed from log_softmax and nll_loss it is a dozen recorded ops; fused, its gradient is the
     famous one-liner: d loss_i / d logits_ij = w_i (softmax_ij - [j = target_i]), scaled by the reduction.
     """
+    _keeps = True  # backward reads ctx.logp (N x C): freed after backward, like saved tensors
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, reduction):
@@ -273,7 +274,7 @@ class CrossEntropy(Function):
         out_of_range = (safe < 0) | (safe >= c)
         if out_of_range.any():
             raise IndexError(f"Target {int(t[out_of_range][0])} is out of bounds.")
-        logp = x - logsumexp_kernel(x, 1, keepdim=True)
+        logp = log_softmax_kernel(x, 1)
         w = valid.astype(x.dtype) if weight is None else weight._arr[safe] * valid
         rows = xp.arange(n)
         losses = -logp[rows, safe] * w
