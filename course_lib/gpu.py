@@ -8,6 +8,8 @@ Everything plugs in through storage.register_backend: no class of an earlier not
 __all__ = [
     "CupyBackend",
     "GPU_INSTALL_HINT",
+    "NO_GPU",
+    "GET_A_GPU",
     "probe_cuda",
     "register_cuda",
     "cuda_backend",
@@ -33,6 +35,7 @@ import importlib
 import importlib.util
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -71,19 +74,43 @@ class CupyBackend(Backend):
 
 
 GPU_INSTALL_HINT = "pip install -e '.[gpu]'"
+NO_GPU = "no NVIDIA driver/GPU found"
+GET_A_GPU = (f"To use CUDA: on a machine with an NVIDIA GPU and its driver, {GPU_INSTALL_HINT} installs CuPy; "
+             "without one, Google Colab lends GPUs (Runtime > Change runtime type > GPU) and has CuPy preinstalled")
+
+
+def _nvidia_driver_installed():
+    """A cheap look for an NVIDIA driver without CuPy: its kernel module's /proc entry, or nvidia-smi on the PATH."""
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+
+
+def _driver_version(cupy):
+    """The CUDA driver's version (12040 for 12.4) as CuPy's runtime reports it: 0 when no driver is installed."""
+    try:
+        return cupy.cuda.runtime.driverGetVersion()
+    except Exception:
+        return 0
 
 
 def probe_cuda():
     """(the cupy module, '') when CuPy imports and sees a CUDA device; (None, the reason) otherwise."""
     if importlib.util.find_spec("cupy") is None:
-        return None, f"CuPy is not installed: {GPU_INSTALL_HINT} (on a machine with an NVIDIA GPU)"
+        if _nvidia_driver_installed():
+            return None, f"CuPy is not installed: {GPU_INSTALL_HINT} (this machine has an NVIDIA driver)"
+        return None, f"{NO_GPU} (and CuPy is not installed). {GET_A_GPU}"
     try:
         cupy = importlib.import_module("cupy")
+    except Exception as e:  # a broken install, or a CuPy built for another NumPy
+        return None, f"CuPy is installed but does not import ({type(e).__name__}: {e})"
+    try:
         count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as e:  # no driver, no device, a broken install: all mean "no CUDA here"
-        return None, f"CuPy found no CUDA device ({type(e).__name__}: {e})"
+    except Exception as e:
+        if _driver_version(cupy) == 0 or "cudaErrorNoDevice" in str(e):
+            count = 0
+        else:  # a driver older than CuPy's CUDA runtime, a broken install: CuPy's words say what to fix
+            return None, f"CuPy cannot use the GPU ({type(e).__name__}: {e})"
     if count < 1:
-        return None, "CuPy found no CUDA device"
+        return None, f"{NO_GPU} by CuPy. {GET_A_GPU}"
     return cupy, ""
 
 
@@ -92,8 +119,10 @@ def register_cuda():
     global cuda_backend, cuda_unavailable_reason
     cupy, cuda_unavailable_reason = probe_cuda()
     cuda_backend = CupyBackend(cupy) if cupy is not None else None
+    # PyTorch's classes: AssertionError from a build without CUDA (for us: no CuPy), RuntimeError from one with it
+    error = AssertionError if importlib.util.find_spec("cupy") is None else RuntimeError
     register_backend(cuda_backend or Backend("cuda", np), available=cuda_backend is not None,
-                     reason=cuda_unavailable_reason)
+                     reason=cuda_unavailable_reason, error=error)
     return cuda_backend
 
 

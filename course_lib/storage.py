@@ -261,9 +261,13 @@ class device:
     def __init__(self, type, index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
-        if ":" in type:
-            type, _, idx = type.partition(":")
-            index = int(idx)
+        elif ":" in type:  # 'cuda:1': the index is plain digits, no sign, space or leading zero (PyTorch's rule)
+            name, _, idx = type.partition(":")
+            if not (idx.isascii() and idx.isdigit()) or (len(idx) > 1 and idx[0] == "0"):
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            type, index = name, int(idx)
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
         self.type, self.index = type, index
 
     def __repr__(self):
@@ -327,13 +331,14 @@ _BACKENDS = {"cpu": cpu_backend}
 _UNAVAILABLE = {}
 
 
-def register_backend(backend, available=True, reason=""):
-    """The extension point for devices: a later notebook registers 'cuda' (or says why it can't)."""
+def register_backend(backend, available=True, reason="", error=RuntimeError):
+    """The extension point for devices: a later notebook registers 'cuda' (or says why it can't, and which
+    exception class using it raises: PyTorch raises AssertionError or RuntimeError, depending on why)."""
     if available:
         _BACKENDS[backend.name] = backend
         _UNAVAILABLE.pop(backend.name, None)
     else:
-        _UNAVAILABLE[backend.name] = reason
+        _UNAVAILABLE[backend.name] = (reason, error)
 
 
 def get_backend(dev):
@@ -344,8 +349,8 @@ def get_backend(dev):
     try:
         return _BACKENDS[name]
     except KeyError:
-        why = _UNAVAILABLE.get(name, "no backend is registered for it")
-        raise RuntimeError(f"device '{dev}' is not available: {why}") from None
+        why, error = _UNAVAILABLE.get(name, ("no backend is registered for it", RuntimeError))
+        raise error(f"device '{dev}' is not available: {why}") from None
 
 
 def index_key(key):

@@ -2,6 +2,7 @@
 the fused GELU against its composition, and the GPU-results loader. Runs without a GPU (and in CI)."""
 import importlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -269,32 +270,130 @@ def test_cuda_kernel_source_computes_the_reference(tmp_path):
 
 # -- CUDA detection and the CuPy backend, with a fake CuPy -------------------------------------
 
+NO_GPU = "no NVIDIA driver/GPU found"
+HOW_TO_GET_ONE = ("pip install -e '.[gpu]'", "Colab")  # the GPU extra, or a lent GPU
+
+
+def _reason_says_how_to_get_a_gpu(text):
+    return NO_GPU in text and all(words in text for words in HOW_TO_GET_ONE)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed here")
-def test_without_cupy_cuda_is_unavailable_and_says_why():
+def test_without_cupy_cuda_raises_pytorchs_assertion_error_and_says_why():
+    """PyTorch built without CUDA (the CPU wheel): torch.ones(2).to('cuda') raises AssertionError('Torch not compiled
+    with CUDA enabled'), and so do torch.cuda.synchronize() and get_device_name(). Without CuPy, course_lib is that."""
     assert cuda.is_available() is False and cuda.device_count() == 0
-    with pytest.raises(RuntimeError, match=r"CuPy is not installed: pip install -e '\.\[gpu\]'"):
-        course_lib.ones(2).to("cuda")
-    with pytest.raises(RuntimeError, match="CuPy is not installed"):
-        course_lib.ones(2).cuda()
-    with pytest.raises(RuntimeError, match="CuPy is not installed"):
-        cuda.synchronize()
+    for use in (lambda: course_lib.ones(2).to("cuda"), lambda: course_lib.ones(2).cuda(),
+                lambda: course_lib.ones(2).to(course_lib.device("cuda", 0)), lambda: course_lib.zeros(2, device="cuda"),
+                cuda.synchronize, cuda.get_device_name):
+        with pytest.raises(AssertionError, match="device 'cuda(:0)?' is not available: ") as e:
+            use()
+        assert "pip install -e '.[gpu]'" in str(e.value)
+        if not gpu._nvidia_driver_installed():
+            assert _reason_says_how_to_get_a_gpu(str(e.value)), str(e.value)
     assert "cupy" not in sys.modules  # never imported when absent
 
 
-def test_probe_reports_a_cupy_that_finds_no_device(monkeypatch):
+def test_probe_without_cupy_says_whether_there_is_a_driver(monkeypatch):
+    monkeypatch.setattr(gpu.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(gpu, "_nvidia_driver_installed", lambda: False)
+    cupy, reason = gpu.probe_cuda()
+    assert cupy is None and reason.startswith(NO_GPU) and _reason_says_how_to_get_a_gpu(reason), reason
+    monkeypatch.setattr(gpu, "_nvidia_driver_installed", lambda: True)  # a GPU machine that lacks only CuPy
+    assert gpu.probe_cuda() == (None, "CuPy is not installed: pip install -e '.[gpu]' (this machine has an NVIDIA driver)")
+
+
+def _fake_cupy(monkeypatch, count, driver_version=0):
+    """A CuPy whose runtime answers getDeviceCount with `count` (or raises it) and driverGetVersion as given."""
     fake = types.ModuleType("cupy")
 
-    def no_device():
-        raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
-    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=no_device))
+    def get_count():
+        if isinstance(count, Exception):
+            raise count
+        return count
+    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=get_count,
+                                                                    driverGetVersion=lambda: driver_version))
     monkeypatch.setitem(sys.modules, "cupy", fake)
     monkeypatch.setattr(gpu.importlib.util, "find_spec", lambda name: object())
+    return fake
+
+
+class CUDARuntimeError(RuntimeError):
+    """What CuPy raises (cupy_backends.cuda.api.runtime.CUDARuntimeError), by name."""
+
+
+def test_probe_with_cupy_but_no_driver_says_no_driver_not_insufficient_driver(monkeypatch):
+    """pip install cupy-cuda12x on a machine without an NVIDIA driver: CuPy says the driver is 'insufficient'."""
+    insufficient = CUDARuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient for CUDA "
+                                    "runtime version")
+    _fake_cupy(monkeypatch, insufficient, driver_version=0)
     cupy, reason = gpu.probe_cuda()
-    assert cupy is None and reason.startswith("CuPy found no CUDA device") and "cudaErrorNoDevice" in reason
+    assert cupy is None and reason.startswith(NO_GPU) and _reason_says_how_to_get_a_gpu(reason), reason
+    assert "insufficient" not in reason
+    _fake_cupy(monkeypatch, insufficient, driver_version=11020)  # a real driver, older than CuPy's CUDA runtime
+    cupy, reason = gpu.probe_cuda()
+    assert cupy is None and NO_GPU not in reason and "cudaErrorInsufficientDriver" in reason, reason
+
+
+def test_probe_reports_a_cupy_that_finds_no_device(monkeypatch):
+    fake = _fake_cupy(monkeypatch, CUDARuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected"), 12040)
+    cupy, reason = gpu.probe_cuda()
+    assert cupy is None and reason.startswith(NO_GPU) and _reason_says_how_to_get_a_gpu(reason), reason
     fake.cuda.runtime.getDeviceCount = lambda: 0
-    assert gpu.probe_cuda() == (None, "CuPy found no CUDA device")
+    assert gpu.probe_cuda() == (None, reason)
     fake.cuda.runtime.getDeviceCount = lambda: 1
     assert gpu.probe_cuda() == (fake, "")
+
+
+def test_without_a_gpu_the_error_class_is_pytorchs_for_its_build(monkeypatch):
+    """PyTorch built with CUDA on a machine without a driver raises RuntimeError ('Found no NVIDIA driver on your
+    system'); built without CUDA, AssertionError. course_lib with CuPy is the first, without CuPy the second."""
+    monkeypatch.setattr(storage, "_BACKENDS", dict(storage._BACKENDS))
+    monkeypatch.setattr(storage, "_UNAVAILABLE", dict(storage._UNAVAILABLE))
+    monkeypatch.setattr(gpu, "cuda_backend", gpu.cuda_backend)
+    monkeypatch.setattr(gpu, "cuda_unavailable_reason", gpu.cuda_unavailable_reason)
+    _fake_cupy(monkeypatch, CUDARuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient"))
+    assert gpu.register_cuda() is None and cuda.is_available() is False and cuda.device_count() == 0
+    for use in (lambda: course_lib.ones(2).to("cuda"), cuda.synchronize):
+        with pytest.raises(RuntimeError, match=NO_GPU) as e:
+            use()
+        assert not isinstance(e.value, AssertionError) and _reason_says_how_to_get_a_gpu(str(e.value))
+    monkeypatch.setattr(gpu.importlib.util, "find_spec", lambda name: None)
+    assert gpu.register_cuda() is None and cuda.is_available() is False
+    with pytest.raises(AssertionError, match="not available"):
+        course_lib.ones(2).to("cuda")
+
+
+@pytest.mark.parametrize("text", ["cuda:x", "cuda:-1", "cuda:01", "cuda:", "cuda: 1", "cuda:+1", "cuda:1:2", "cuda:\uff11"])
+def test_malformed_device_strings_raise_pytorchs_runtime_error(text):
+    with pytest.raises(RuntimeError, match=re.escape(f"Invalid device string: '{text}'")):
+        course_lib.device(text)
+    with pytest.raises(RuntimeError, match=re.escape(f"Invalid device string: '{text}'")):
+        course_lib.ones(2).to(text)
+    with pytest.raises(RuntimeError, match=re.escape(f"Invalid device string: '{text}'")):
+        course_lib.zeros(2, device=text)
+
+
+def test_device_strings_and_indices_like_pytorch():
+    assert (course_lib.device("cuda:0").index, course_lib.device("cuda:10").index) == (0, 10)
+    assert str(course_lib.device("cpu:0")) == "cpu:0" and course_lib.device("cpu:0") == "cpu"
+    with pytest.raises(RuntimeError, match="^Device index must not be negative$"):
+        course_lib.device("cuda", -1)
+
+
+def test_device_errors_match_pytorch_when_installed():
+    torch = pytest.importorskip("torch")
+    for text in ["cuda:x", "cuda:-1", "cuda:01", "cuda:", "cuda: 1", "cuda:1:2"]:
+        with pytest.raises(RuntimeError) as theirs:
+            torch.device(text)
+        with pytest.raises(RuntimeError) as ours:
+            course_lib.device(text)
+        assert str(ours.value) == str(theirs.value)
+    if not torch.backends.cuda.is_built() and importlib.util.find_spec("cupy") is None:  # both without CUDA
+        with pytest.raises(AssertionError):
+            torch.ones(2).to("cuda")
+        with pytest.raises(AssertionError):
+            course_lib.ones(2).to("cuda")
 
 
 class _Ptr:
