@@ -60,6 +60,18 @@ from functools import lru_cache
 import numpy as np
 
 
+def _extend(cls):
+    """`@_extend(C)` on a class body adds the methods defined there to class C: how a class grows across the cells
+    of one notebook, a few methods and a check at a time. (A later notebook never grows an earlier notebook's
+    class: it uses an extension point that notebook offers, such as a backend table.)"""
+    def add(extra):
+        for name, value in vars(extra).items():
+            if name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
+                setattr(cls, name, value)
+        return extra
+    return add
+
+
 class dtype:
     """An element type: a name, the NumPy type that stores it, and its category."""
 
