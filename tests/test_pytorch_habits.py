@@ -3,6 +3,7 @@ course_lib gave another answer, another dtype, or another kind of error. The exp
 (or from PyTorch's documented behaviour), so these run without PyTorch; test_autograd_torch.py and friends compare
 with PyTorch itself when it is installed."""
 import copy
+import math
 import pickle
 
 import numpy as np
@@ -689,3 +690,51 @@ def test_copies_and_files_keep_what_pytorchs_keep():
     buf.seek(0)
     back = cl.load(buf)
     assert back["x"].requires_grad and back["x"].is_leaf and not back["y"].requires_grad
+
+
+# -- bad input: PyTorch's exception class, and a message that names what is wrong ----------------
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: cl.tensor(["a"]), ValueError, "too many dimensions 'str'"),
+    (lambda: cl.tensor(["a", 1]), ValueError, "too many dimensions 'str'"),
+    (lambda: cl.tensor([1, "a"]), TypeError, "invalid data type 'str'"),
+    (lambda: cl.tensor("a"), TypeError, "invalid data type 'str'"),
+    (lambda: cl.tensor([b"a"]), TypeError, "invalid data type 'bytes'"),
+    (lambda: cl.tensor([1., None]), RuntimeError, "Could not infer dtype of NoneType"),
+    (lambda: cl.tensor([None, 1.]), RuntimeError, "Could not infer dtype of NoneType"),
+    (lambda: cl.tensor({}), RuntimeError, "Could not infer dtype of dict"),
+    (lambda: cl.tensor([object()]), RuntimeError, "Could not infer dtype of object"),
+    (lambda: cl.tensor([2 ** 63]), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor(2 ** 63), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor([2 ** 64]), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor([-2 ** 63 - 1]), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor([2 ** 63], dtype=cl.int64), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor([300], dtype=cl.int8), RuntimeError, "cannot be converted to type int8 without overflow"),
+    (lambda: cl.tensor(300, dtype=cl.int8), RuntimeError, "cannot be converted to type int8 without overflow"),
+    (lambda: cl.tensor([300], dtype=cl.uint8), RuntimeError, "type uint8 without overflow"),
+    (lambda: cl.tensor([-256], dtype=cl.uint8), RuntimeError, "type uint8 without overflow"),
+    (lambda: cl.tensor([127.9], dtype=cl.int8), RuntimeError, "type int8 without overflow"),
+    (lambda: cl.tensor([2 ** 31], dtype=cl.int32), RuntimeError, "type int32 without overflow"),
+    (lambda: cl.tensor([float("nan")], dtype=cl.int64), RuntimeError, "type int64 without overflow"),
+    (lambda: cl.full((2,), 300, dtype=cl.int8), RuntimeError, "type int8 without overflow"),
+    (lambda: cl.randint(5, 5, (3,)), RuntimeError, "from=5 >= to=5"),
+    (lambda: cl.randint(5, 3, (3,)), RuntimeError, "expects 'from' to be less than 'to'"),
+    (lambda: cl.randint(0, (3,)), RuntimeError, "from=0 >= to=0"),
+])
+def test_bad_data_gets_pytorchs_exception_class(make, error, words):
+    """The classes and words checked against PyTorch 2.13 (test_autograd_torch.py compares them when torch is
+    installed)."""
+    with pytest.raises(error, match=words):
+        make()
+
+
+def test_values_pytorch_accepts_are_still_accepted():
+    assert cl.tensor([-1, -255], dtype=cl.uint8).tolist() == [255, 1]  # negative ints wrap, as in PyTorch
+    assert cl.tensor([2.9, -1.7, 127.0], dtype=cl.int8).tolist() == [2, -1, 127]  # truncated toward zero
+    assert cl.tensor([True, 2], dtype=cl.int8).tolist() == [1, 2]
+    assert cl.tensor([2 ** 63], dtype=cl.float32).item() == 2.0 ** 63
+    assert cl.tensor(np.array([300]), dtype=cl.int8).tolist() == [44]  # an array is cast, wrapping, as PyTorch
+    assert cl.tensor([-2 ** 63, 2 ** 63 - 1]).tolist() == [-2 ** 63, 2 ** 63 - 1]
+    assert cl.full((2,), -1, dtype=cl.uint8).tolist() == [255, 255]
+    assert cl.randint(4, 5, (3,)).tolist() == [4, 4, 4]
+
