@@ -805,6 +805,20 @@ def test_numpy_floating_point_warnings_never_escape(requires_grad):
                                       err_msg=name)
 
 
+def test_an_optimizer_step_on_inf_gradients_is_silent():
+    import warnings
+    for make in (lambda p: cl.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True),
+                 lambda p: cl.optim.Adam([p], lr=0.1, amsgrad=True), lambda p: cl.optim.AdamW([p], eps=0.)):
+        p = cl.nn.Parameter(cl.ones(3))
+        opt = make(p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(2):
+                p.grad = cl.tensor([math.inf, math.nan, 0.])
+                opt.step()
+        assert np.isnan(p.detach().numpy()[:2]).all() or np.isinf(p.detach().numpy()[:2]).any()
+
+
 def test_the_callers_numpy_still_warns_and_raises_as_it_was_set():
     """course_lib silences NumPy only while its own code runs: the caller's settings are untouched, and a caller's
     np.errstate(all='raise') does not turn course_lib's inf into an error (PyTorch is silent there too)."""
