@@ -27,7 +27,10 @@ def rerun(path: Path, timeout: int = 600) -> None:
         cell.metadata.pop("execution", None)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
+    language_info = nb.metadata.get("language_info")
     client.execute()
+    if language_info is not None:  # the kernel's long form (patch version, lexer names) only adds diff noise
+        nb.metadata["language_info"] = language_info
     nbformat.write(nb, path)
 
 

@@ -119,6 +119,7 @@ import copy
 import functools
 import math
 import threading
+import warnings
 
 import numpy as np
 
@@ -294,6 +295,7 @@ class Function:
         self._out_arr = None
 
     @classmethod
+    @storage.silent_fp  # NumPy's floating-point warnings off while the op runs: PyTorch is silent (notebook 01)
     def apply(cls, *args):
         backend = None
         record = False
@@ -403,6 +405,7 @@ def _accumulate(a, b):
     return b if a is None else a + b
 
 
+@storage.silent_fp
 def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None):
     """Propagate `grad_outputs` from `outputs` back through the graph, in reverse topological order.
 
@@ -802,11 +805,16 @@ class Tensor(StridedTensor):
                                f"(shape {tuple(self.shape)}); use .any() or .all()")
         return builtins.bool(self.item())
 
+    def _python_number(self):  # float(t), int(t), complex(t): PyTorch's ValueError (t.item() raises RuntimeError)
+        if self._arr.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self):
-        return builtins.float(self.item())
+        return builtins.float(self._python_number())
 
     def __int__(self):
-        return builtins.int(self.item())
+        return builtins.int(self._python_number())
 
     def __index__(self):
         if self._arr.dtype.kind not in "iu" or self._arr.size != 1:
@@ -1004,6 +1012,7 @@ class Tensor(StridedTensor):
         t._requires_grad, t.grad_fn, t._output_nr = self.requires_grad, self.grad_fn, self._output_nr
         return t
 
+    @storage.silent_fp
     def _inplace_op(self, fn, kernel, other):
         if self._check_inplace((other,)):
             return self._rebase(fn.apply(self._snapshot() if fn.saves_input else self, other))
@@ -1387,6 +1396,7 @@ def _return_type(name):
 _max_result, _min_result = _return_type("max"), _return_type("min")
 
 
+@storage.silent_fp
 def _no_grad_binary(ufunc, a, b):
     """Operators with no gradient (comparisons, //, %, &, |): computed directly, never recorded."""
     backend = a._backend
@@ -1507,11 +1517,10 @@ class Pow(Function):
         da, db = ctx.needs_input_grad
         ga = None
         if da:  # where the exponent is 0 the gradient is 0 (0 * a**-1 would be nan at a = 0)
-            with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, as in PyTorch, silently
-                if isinstance(b, Tensor):
-                    ga = grad * Where.apply(b == 0, 0.0, b * a ** (b - 1))
-                else:
-                    ga = grad * b * a ** (b - 1) if b != 0 else grad * 0.0
+            if isinstance(b, Tensor):  # (0 ** -1 = inf, silently: backward runs under @silent_fp)
+                ga = grad * Where.apply(b == 0, 0.0, b * a ** (b - 1))
+            else:
+                ga = grad * b * a ** (b - 1) if b != 0 else grad * 0.0
         gb = None
         if db:
             a_t = a if isinstance(a, Tensor) else tensor(a, dtype=grad.dtype, device=grad.device)
@@ -1873,6 +1882,11 @@ class Var(Function):
         ctx.axes, ctx.correction = reduce_dims(dim, a.ndim), correction
         if a._arr.dtype.kind != "f":
             raise RuntimeError(f"std and var only support floating point and complex dtypes (got {a.dtype.name})")
+        if math.prod(a.shape[d] for d in ctx.axes) <= correction:  # the result is inf or nan: PyTorch warns
+            name = "std" if type(ctx) is Std else "var"  # (Std.forward runs this forward: one frame deeper)
+            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          f"reduction factor (input numel divided by output numel).",
+                          stacklevel=6 if name == "std" else 5)  # the caller's x.var() line
         return var_kernel(a._arr, dim, correction, keepdim)
 
     @staticmethod

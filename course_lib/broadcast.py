@@ -463,7 +463,7 @@ def mean(a, dim=None, keepdim=False):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {_TORCH_NAMES[a.dtype][0]}")
     axes = reduce_dims(dim, a.ndim)
-    if type(a) is np.ndarray and a.size >= _BLAS_MIN:
+    if type(a) is np.ndarray and (a.size >= _BLAS_MIN or a.size == 0):  # empty: nan, without NumPy's warning
         count = math.prod(a.shape[d] for d in axes)
         return np.true_divide(_sum_axes(a, axes, keepdim), count, dtype=a.dtype)
     return a.mean(axis=axes, keepdims=keepdim)
@@ -581,10 +581,10 @@ def var(a, dim=None, correction=1, keepdim=False):
                            f"(got {_TORCH_NAMES[a.dtype][0]})")
     axes = reduce_dims(dim, a.ndim)
     n = math.prod(a.shape[d] for d in axes)
-    if type(a) is np.ndarray and a.size >= _BLAS_MIN and n > correction:
-        centered = binary(np.subtract, a, mean(a, axes, keepdim=True))
+    if type(a) is np.ndarray and (a.size >= _BLAS_MIN or n <= correction):  # n <= correction: inf or nan, as in
+        centered = binary(np.subtract, a, mean(a, axes, keepdim=True))   # PyTorch, without NumPy's warning
         np.multiply(centered, centered, out=centered)
-        return np.true_divide(_sum_axes(centered, axes, keepdim), n - correction, dtype=a.dtype)
+        return np.true_divide(_sum_axes(centered, axes, keepdim), builtins.max(n - correction, 0), dtype=a.dtype)
     return a.var(axis=axes, ddof=correction, keepdims=keepdim)
 
 
@@ -637,7 +637,7 @@ def matmul(a, b):
 def cat(arrays, dim=0):
     """Join arrays along an existing dim; every other dim must match."""
     if not len(arrays):
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     ref = arrays[0]
     for i, x in enumerate(arrays):
         if x.ndim == 0:

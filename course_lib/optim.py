@@ -5,9 +5,12 @@
 __all__ = ["required", "Optimizer", "SGD", "Adam", "AdamW"]
 
 
+import warnings
+
 import numpy as np
 
 from course_lib.autograd import Tensor, enable_grad
+from course_lib.storage import silent_fp
 
 
 class _RequiredParameter:
@@ -70,6 +73,10 @@ class Optimizer:
             if default is required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             group.setdefault(name, default)
+        if len({id(p) for p in group["params"]}) != len(group["params"]):  # PyTorch warns, and updates it twice
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will cause "
+                          "an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=4)  # the line that built the optimizer
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -91,6 +98,7 @@ class Optimizer:
                         g.requires_grad_(False)
                     g.zero_()
 
+    @silent_fp  # an inf or nan gradient gives inf or nan weights, without NumPy's warnings, as in PyTorch
     def step(self, closure=None):
         """Update every parameter that has a gradient. `closure` re-evaluates the loss and returns it."""
         loss = None

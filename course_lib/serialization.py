@@ -11,12 +11,14 @@ __all__ = ["save", "load"]
 
 
 import json
+import os
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 
 from course_lib.autograd import Tensor, from_numpy
+from course_lib.storage import get_backend
 
 _STRUCTURE = "__structure__"
 
@@ -47,21 +49,45 @@ def _key(k):
     return k
 
 
-def _decode(node, archive, device):
-    kind, value = next(iter(node.items()))
-    if kind == "tensor":
-        t = from_numpy(archive[value])
-        t = t if device is None else t.to(device)
-        return t.requires_grad_() if node.get("requires_grad") else t  # kept, as torch.load keeps it
-    if kind == "dict":
-        return {k: _decode(v, archive, device) for k, v in value}
-    if kind == "odict":
-        return OrderedDict((k, _decode(v, archive, device)) for k, v in value)
-    if kind == "list":
-        return [_decode(v, archive, device) for v in value]
-    if kind == "tuple":
-        return tuple(_decode(v, archive, device) for v in value)
-    return value
+def _bad_file(name, why):
+    return RuntimeError(f"course_lib.load: {name} is not a valid course_lib file: {why}")
+
+
+def _open_archive(handle, name):
+    """The file's zip archive, or one clear error saying what the file is instead."""
+    start = handle.tell()
+    magic = handle.read(6)
+    handle.seek(start)
+    if magic[:2] != b"PK":
+        raise _bad_file(name, "it is empty" if not magic else
+                        "it is a pickle, and course_lib never loads pickles (unpickling can run any code the file "
+                        "holds)" if magic[:1] == b"\x80" else
+                        "it is a single NumPy array (np.save); read it with np.load(path, allow_pickle=False) and "
+                        "from_numpy" if magic == b"\x93NUMPY" else f"it is not a zip archive (it starts {magic!r})")
+    try:
+        return zipfile.ZipFile(handle)
+    except zipfile.BadZipFile as e:
+        raise _bad_file(name, f"its zip archive is truncated or damaged ({e})") from None
+
+
+def _decoder(archive, device):
+    """The object_pairs_hook for json.loads: json calls it on every JSON object of the structure record, innermost
+    first, so each node's children are already decoded and no nesting in the file can exhaust the stack here."""
+    def node(pairs):
+        kind, value = pairs[0]
+        if kind == "tensor":
+            with archive.open(value + ".npy") as member:
+                t = from_numpy(np.lib.format.read_array(member, allow_pickle=False))
+            t = t if device is None else t.to(device)
+            return t.requires_grad_() if dict(pairs).get("requires_grad") else t  # kept, as torch.load keeps it
+        if kind == "value":
+            return value
+        if not isinstance(value, list) or kind not in ("dict", "odict", "list", "tuple"):
+            raise ValueError(f"a node {{{kind!r}: {type(value).__name__}}} is not one save() writes")
+        if kind in ("dict", "odict"):
+            return (dict if kind == "dict" else OrderedDict)((k, v) for k, v in value)
+        return value if kind == "list" else tuple(value)
+    return node
 
 
 def save(obj, f):
@@ -84,7 +110,8 @@ def save(obj, f):
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):
     """Read what save() wrote: tensors come back with their dtypes and values, on the CPU (or on
-    `map_location`, a device or its name). Nothing in the file can run code: no pickle.
+    `map_location`, a device or its name). Nothing in the file can run code: no pickle. Any other file
+    (a pickle, a plain .npy, a truncated or damaged archive) is a RuntimeError naming the file.
 
     weights_only and mmap are accepted for PyTorch's signature: the file holds only tensors and plain
     values whatever weights_only says, and it is read into memory.
@@ -95,8 +122,24 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         map_location = map_location.get("cpu")
     elif callable(map_location):
         raise TypeError("course_lib.load takes map_location as a device, a device name or a dict, not a function")
-    with np.load(f, allow_pickle=False) as archive:
-        if _STRUCTURE + ".json" not in archive.files:
-            raise RuntimeError("this file was not written by course_lib.save (no structure record in the archive)")
-        structure = json.loads(archive[_STRUCTURE + ".json"])
-        return _decode(structure, archive, map_location)
+    if map_location is not None:
+        get_backend(map_location)  # an unavailable device is its own error, raised before the file is read
+    own = isinstance(f, (str, bytes)) or hasattr(f, "__fspath__")
+    name = repr(os.fsdecode(f)) if own else getattr(f, "name", "the file object")
+    handle = open(f, "rb") if own else f
+    try:
+        with _open_archive(handle, name) as archive:
+            if _STRUCTURE + ".json" not in archive.namelist():
+                raise _bad_file(name, "it is a torch.save file, and course_lib never loads pickles"
+                                if any(n.endswith("data.pkl") for n in archive.namelist()) else
+                                "its archive has no structure record (__structure__.json)")
+            try:
+                text = archive.read(_STRUCTURE + ".json")
+                if not text.lstrip().startswith(b"{"):
+                    raise ValueError("the structure record is not a JSON object")
+                return json.loads(text, object_pairs_hook=_decoder(archive, map_location))
+            except Exception as e:  # whatever is wrong inside (a bad record, a missing or bad array, deep nesting)
+                raise _bad_file(name, f"its contents are damaged ({type(e).__name__}: {e})") from e
+    finally:
+        if own:
+            handle.close()

@@ -32,6 +32,7 @@ __all__ = [
     "select_first",
     "StridedTensor",
     "check_copy",
+    "silent_fp",
     "manual_seed",
     "default_generator",
     "tensor",
@@ -55,7 +56,7 @@ __all__ = [
 
 import builtins
 import math
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import numpy as np
 
@@ -896,6 +897,74 @@ def _check_broadcast_into(src_shape, dst_shape):
                                f"Tensor sizes: {list(src_shape)}")
 
 
+# -- data a tensor cannot hold; NumPy's floating-point warnings -----------------------------
+
+def _leaves(data):
+    """The elements of nested lists and tuples, in order."""
+    if isinstance(data, (list, tuple)):
+        for v in data:
+            yield from _leaves(v)
+    else:
+        yield data
+
+
+def _data_error(data):
+    """PyTorch's error for data it cannot infer a dtype for; the first element at fault decides."""
+    for i, v in enumerate(_leaves(data)):
+        name = type(v).__name__
+        if isinstance(v, str) and i == 0 and v is not data:
+            return ValueError(f"too many dimensions '{name}'")
+        if isinstance(v, (str, bytes)):
+            return TypeError(f"new(): invalid data type '{name}'")
+        if not isinstance(v, (int, float, complex, np.generic)):
+            return RuntimeError(f"Could not infer dtype of {name}")
+        if type(v) is int and not -2**63 <= v < 2**63:
+            return ValueError("Overflow when unpacking long long")
+    return TypeError(f"can't build a tensor from data of type {np.asarray(data).dtype} ({type(data).__name__})")
+
+
+def _int_values(data, dtype):
+    """Python numbers as an array of the integer `dtype`, refusing values it cannot hold, as PyTorch does (a
+    negative int wraps into an unsigned type: tensor([-1], dtype=uint8) is 255 there too)."""
+    values = np.asarray(data)
+    if values.dtype.kind not in "biuf":
+        raise _data_error(data)
+    if values.dtype.kind == "u" and values.size and values.max() >= 2**63:
+        raise ValueError("Overflow when unpacking long long")
+    if values.dtype.kind != "b" and values.size:
+        info = np.iinfo(dtype.np)
+        low = -info.max if info.min == 0 and values.dtype.kind != "f" else info.min
+        if not (low <= values.min() and values.max() <= info.max):  # nan compares False: refused too
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+    return values.astype(dtype.np)
+
+
+try:  # NumPy 2: the error state is a context variable; setting it directly is cheaper than np.errstate
+    from numpy._core.umath import _extobj_contextvar as _fp_state, _make_extobj
+    _FP_IGNORE = _make_extobj(all="ignore")
+except (ImportError, AttributeError, TypeError):  # NumPy 1.x (or a NumPy whose private names moved)
+    _fp_state = None
+
+
+def silent_fp(fn):
+    """Decorator: inside fn, NumPy's floating-point errors give inf/nan without a RuntimeWarning, as in PyTorch.
+    Only the running thread's setting changes, and only until fn returns (or raises)."""
+    if _fp_state is None:
+        return np.errstate(all="ignore")(fn)
+    get, set_, reset, ignore = _fp_state.get, _fp_state.set, _fp_state.reset, _FP_IGNORE  # (local names: faster)
+
+    @wraps(fn)
+    def run(*args, **kwargs):
+        if get() is ignore:  # already inside one (an op running other ops): nothing to do
+            return fn(*args, **kwargs)
+        token = set_(ignore)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            reset(token)
+    return run
+
+
 # -- creation -----------------------------------------------------------------
 
 _default_generator = np.random.default_rng(0)
@@ -927,7 +996,7 @@ def _infer_dtype(data):
         return int64
     if a.dtype.kind == "f":
         return float32
-    raise TypeError(f"can't build a tensor from data of type {a.dtype} ({type(data).__name__})")
+    raise _data_error(data)  # strings, None, other objects, ints beyond 64 bits: PyTorch's errors (see above)
 
 
 def _holds(data, np_type):
@@ -935,6 +1004,7 @@ def _holds(data, np_type):
     return any(_holds(v, np_type) if isinstance(v, (list, tuple)) else type(v) is np_type for v in data)
 
 
+@silent_fp  # a cast that overflows (linspace to 1e10 in float16) gives inf without NumPy's warning
 def _make(np_array, dtype, device):
     """A StridedTensor owning a C-contiguous copy of `np_array`, on `device`."""
     backend = cpu_backend if device is None else get_backend(device)
@@ -942,6 +1012,7 @@ def _make(np_array, dtype, device):
     return StridedTensor._wrap(backend.from_numpy(arr), backend)
 
 
+@silent_fp  # tensor([1e40]) is inf in float32, without NumPy's overflow warning
 def tensor(data, dtype=None, device=None):
     """A new tensor holding a copy of `data` (a number, nested lists, an array or a tensor)."""
     if isinstance(data, StridedTensor):
@@ -949,6 +1020,8 @@ def tensor(data, dtype=None, device=None):
     if dtype is None:
         dtype = dtype_of(data) if isinstance(data, np.ndarray) else _infer_dtype(data)
     dtype = as_dtype(dtype)
+    if dtype.category == 1 and not isinstance(data, np.ndarray):  # Python numbers into an integer dtype
+        return _make(_int_values(data, dtype), dtype, device)
     return _make(np.array(data, dtype=dtype.np, copy=True), dtype, device)
 
 
@@ -980,11 +1053,14 @@ def _check_size(size):
     return size
 
 
+@silent_fp
 def _full(size, value, dtype, device):
     backend = cpu_backend if device is None else get_backend(device)
     _check_size(size)
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(f"fill value must be a number, not {type(value).__name__}")
+    if dtype.category == 1 and isinstance(value, (int, float, np.number)):
+        value = _int_values(value, dtype)  # full((2,), 300, dtype=int8) is an error, as in PyTorch
     return StridedTensor._wrap(backend.xp.full(size, value, dtype=dtype.np), backend)
 
 
@@ -1081,6 +1157,8 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     g = generator or _default_generator
     return _make(g.integers(low, high, size=_check_size(tuple(size))), as_dtype(dtype) or int64, device)
 

@@ -166,3 +166,47 @@ def test_split_and_chunk_like_pytorch(how):
     sum((p * cl.tensor(w)).sum() for p, w in zip(pieces, weights)).backward()
     sum((p * torch.tensor(w)).sum() for p, w in zip(ref, weights)).backward()
     np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-12)
+
+
+# -- bad input: the same exception class as PyTorch; edge values: the same numbers, and no warning --------------
+
+_BAD_INPUT = ['lib.tensor(["a"])', 'lib.tensor(["a", 1])', 'lib.tensor([1, "a"])', 'lib.tensor("a")',
+              'lib.tensor([1., None])', 'lib.tensor({})', 'lib.tensor([object()])', 'lib.tensor([2 ** 63])',
+              'lib.tensor([2 ** 64])', 'lib.tensor([-2 ** 63 - 1])', 'lib.tensor([300], dtype=lib.int8)',
+              'lib.tensor([-256], dtype=lib.uint8)', 'lib.tensor([127.9], dtype=lib.int8)',
+              'lib.tensor([float("nan")], dtype=lib.int64)', 'lib.full((2,), 300, dtype=lib.int8)',
+              'lib.randint(5, 5, (3,))', 'lib.randint(0, (3,))', 'float(lib.ones(2))', 'int(lib.ones(2))',
+              'complex(lib.ones(0))', 'lib.ones(2).item()', 'lib.cat([])',
+              'lib.nn.functional.conv2d(lib.ones(1, 1, 4, 4), lib.ones(1, 1, 2, 2), padding=-1)',
+              'lib.nn.functional.conv2d(lib.ones(1, 1, 4, 4), lib.ones(1, 1, 2, 2), stride=0)',
+              'lib.utils.data.TensorDataset(lib.ones(3), lib.ones(4))',
+              'lib.utils.data.TensorDataset(lib.ones(3), lib.tensor(1.))',
+              'lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.ones(0)), shuffle=True)']
+
+
+@pytest.mark.parametrize("code", _BAD_INPUT)
+def test_bad_input_raises_pytorchs_exception_class(code):
+    import torch.utils.data  # noqa: F401  (torch.utils.data is not imported by `import torch`)
+    import course_lib.utils.data  # noqa: F401
+    errors = []
+    for lib in (cl, torch):
+        with pytest.raises(Exception) as info:
+            eval(code, {"lib": lib})
+        errors.append(info.value)
+    assert type(errors[0]) is type(errors[1]), f"{code}: course_lib {errors[0]!r}, torch {errors[1]!r}"
+
+
+def test_edge_values_match_pytorch_and_neither_warns():
+    import warnings
+    from test_pytorch_habits import _edge_cases
+    for (name, ours, _), (_, theirs, _) in zip(_edge_cases(cl), _edge_cases(torch)):
+        if name == "linspace in float16":
+            continue  # PyTorch raises there (value cannot be converted to type c10::Half without overflow)
+        for g in (False, True):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                a, b = ours(g), theirs(g)
+                if a.requires_grad:
+                    a.sum().backward()
+                    b.sum().backward()
+            np.testing.assert_array_equal(a.detach().float().numpy(), b.detach().float().numpy(), err_msg=name)

@@ -30,7 +30,7 @@ def test_tensor_dataset_items_and_length():
 
 
 def test_tensor_dataset_size_mismatch():
-    with pytest.raises(ValueError, match="Size mismatch between tensors"):
+    with pytest.raises(AssertionError, match="Size mismatch between tensors"):  # PyTorch asserts it
         TensorDataset(course_lib.zeros(5, 2), course_lib.zeros(4))
 
 
@@ -192,3 +192,18 @@ def test_collate_fn_builds_the_batch():
 
     xb, yb = next(iter(DataLoader(Squares(), batch_size=4, collate_fn=pad_collate, num_workers=2)))
     assert xb.shape == (4, 2) and xb[3].tolist() == [6.0, 18.0] and yb == [0, 1, 2, 0]
+
+
+def test_tensor_dataset_refuses_as_pytorch_does():
+    """PyTorch 2.13 asserts the sizes (AssertionError) and indexes dim 0 of each tensor (IndexError for a 0-d one)."""
+    with pytest.raises(AssertionError, match=r"Size mismatch between tensors.*\[3, 4\]"):
+        TensorDataset(course_lib.ones(3), course_lib.ones(4))
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        TensorDataset(course_lib.ones(3), course_lib.tensor(1.))
+
+
+def test_shuffling_an_empty_dataset_is_refused_when_the_loader_is_built():
+    empty = TensorDataset(course_lib.ones(0, 2))
+    with pytest.raises(ValueError, match="num_samples should be a positive integer value, but got num_samples=0"):
+        DataLoader(empty, shuffle=True)
+    assert list(DataLoader(empty)) == [] and len(DataLoader(empty, batch_size=3)) == 0  # in order: fine, as PyTorch

@@ -552,6 +552,73 @@ def test_save_load_nested_and_no_pickle(tmp_path):
         load(tmp_path / "evil.npz")
 
 
+
+def _bad_file_error(path, *words):
+    """load(path) raises one RuntimeError that names the file and says what is wrong."""
+    with pytest.raises(RuntimeError) as info:
+        load(path)
+    message = str(info.value)
+    assert "not a valid course_lib file" in message and str(path) in message, message
+    for w in words:
+        assert w in message, message
+    return info.value
+
+
+def test_load_refuses_files_that_save_did_not_write_with_one_clear_error(tmp_path):
+    import io
+    import json
+    import pickle
+    import zipfile
+    good = tmp_path / "good.pt"
+    save({"w": cl.ones(2), "n": [1, (2, None)]}, good)
+    data = good.read_bytes()
+    (tmp_path / "pickled.pt").write_bytes(pickle.dumps({"a": 1}))
+    err = _bad_file_error(tmp_path / "pickled.pt", "pickle", "never loads pickles")
+    assert "allow_pickle" not in str(err) and "pickle.load" not in str(err)  # neither exists here
+    np.save(tmp_path / "plain.npy", np.ones(3))
+    _bad_file_error(tmp_path / "plain.npy", "NumPy array")
+    for cut in (len(data) // 2, len(data) - 1, 10):
+        (tmp_path / "cut.pt").write_bytes(data[:cut])
+        _bad_file_error(tmp_path / "cut.pt", "truncated or damaged")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    _bad_file_error(tmp_path / "empty.pt", "empty")
+    (tmp_path / "text.pt").write_text("hello")
+    _bad_file_error(tmp_path / "text.pt", "not a zip archive")
+    np.savez(tmp_path / "plain.npz", a=np.ones(3))
+    _bad_file_error(tmp_path / "plain.npz", "no structure record")
+    with zipfile.ZipFile(tmp_path / "torch.pt", "w") as z:  # what torch.save writes: a zip holding a pickle
+        z.writestr("archive/data.pkl", pickle.dumps({"a": 1}))
+    _bad_file_error(tmp_path / "torch.pt", "torch.save", "never loads pickles")
+
+    def crafted(record, arrays=()):
+        path = tmp_path / "crafted.pt"
+        with zipfile.ZipFile(path, "w") as z:
+            for name, a in arrays:
+                with z.open(name + ".npy", "w") as member:
+                    np.lib.format.write_array(member, a, allow_pickle=True)
+            z.writestr("__structure__.json", record)
+        return path
+
+    deep = '{"list": [' * 100_000 + ']}' * 100_000
+    for record, arrays in [(deep, ()), ('{"list": [' * 2000 + '{"value": 1}' + ']}' * 2000, ()),
+                           ("{}", ()), ("{not json", ()), ("[1, 2]", ()), ('{"weird": 3}', ()),
+                           ('{"dict": 5}', ()), ('{"dict": [[1]]}', ()), ('{"dict": [[[1], {"value": 1}]]}', ()),
+                           ('{"tensor": "missing"}', ()), ('{"tensor": 5}', ()),
+                           ('{"tensor": "x"}', [("x", np.array([{"a": 1}], dtype=object))]),
+                           ('{"tensor": "x"}', [("x", np.array([1j]))])]:
+        _bad_file_error(crafted(record, arrays), "damaged")
+    data = bytearray(data)  # one byte of an array flipped: the zip's checksum catches it
+    data[data.index(b"\x93NUMPY") + 130] ^= 0xFF
+    (tmp_path / "flipped.pt").write_bytes(bytes(data))
+    _bad_file_error(tmp_path / "flipped.pt", "damaged")
+    with pytest.raises(RuntimeError, match="the file object.*pickle"):
+        load(io.BytesIO(pickle.dumps([1])))
+    with pytest.raises(FileNotFoundError):  # a missing file is not a bad file
+        load(tmp_path / "nothing.pt")
+    back = load(good)  # and a good file still loads
+    assert back["w"].tolist() == [1.0, 1.0] and back["n"] == [1, (2, None)]
+
+
 def test_top_level_save_load():
     assert cl.save is save and cl.load is load
 
@@ -861,3 +928,18 @@ def test_pool_input_changed_in_place_and_a_bias_of_the_wrong_length_are_refused(
                                            r"at non-singleton dimension 1.  Target sizes: \[2, 4\].  Tensor sizes: \[5\]"):
         F.linear(course_lib.ones(2, 3), course_lib.ones(4, 3), course_lib.ones(5))
     assert F.linear(course_lib.ones(2, 3), course_lib.ones(4, 3), course_lib.ones(1)).tolist() == [[4.0] * 4] * 2
+
+
+def test_conv2d_refuses_negative_padding_and_non_positive_stride_like_pytorch():
+    """PyTorch 2.13: RuntimeError for both, checked before the channels (F.pad's cropping is a separate matter)."""
+    x, w = cl.ones(1, 1, 4, 4), cl.ones(1, 1, 2, 2)
+    for padding in (-1, (0, -1), (-2, 1)):
+        with pytest.raises(RuntimeError, match="^negative padding is not supported$"):
+            F.conv2d(x, w, padding=padding)
+    with pytest.raises(RuntimeError, match="negative padding is not supported"):
+        F.conv2d(cl.ones(1, 2, 4, 4), w, padding=-1)
+    for stride in (0, -1, (1, 0)):
+        with pytest.raises(RuntimeError, match="^non-positive stride is not supported$"):
+            F.conv2d(x, w, stride=stride)
+    with pytest.raises(RuntimeError, match="negative padding is not supported"):
+        nn.Conv2d(1, 1, 2, padding=-1)

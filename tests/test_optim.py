@@ -353,3 +353,29 @@ def test_adam_amsgrad_matches_pytorch_over_many_steps(amsgrad):
     if amsgrad:
         np.testing.assert_allclose(opt.state[ours[0]]["max_exp_avg_sq"].numpy(),
                                    opt_t.state[theirs[0]]["max_exp_avg_sq"].numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.Adam(ps, lr=0.1),
+                                  lambda ps: optim.AdamW(ps, lr=0.1)])
+def test_a_parameter_given_twice_warns_as_pytorch_does(make):
+    """PyTorch 2.13 warns (UserWarning) and keeps both entries, so the parameter is updated twice per step."""
+    import warnings
+    p = course_lib.nn.Parameter(course_lib.ones(2))
+    with pytest.warns(UserWarning, match="optimizer contains a parameter group with duplicate parameters; in future, "
+                                         "this will cause an error"):
+        opt = make([p, p])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make([p, course_lib.nn.Parameter(course_lib.ones(2))])  # no duplicate: no warning
+        other = course_lib.nn.Parameter(course_lib.ones(1))
+        with pytest.warns(UserWarning, match="duplicate parameters"):
+            opt.add_param_group({"params": [other, other]})
+
+
+def test_sgd_with_a_duplicated_parameter_steps_it_twice_as_pytorch_does():
+    p = course_lib.nn.Parameter(course_lib.ones(2))
+    with pytest.warns(UserWarning, match="duplicate"):
+        opt = optim.SGD([p, p], lr=0.1)
+    p.sum().backward()
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), [0.8, 0.8], rtol=1e-6)

@@ -3,6 +3,7 @@ course_lib gave another answer, another dtype, or another kind of error. The exp
 (or from PyTorch's documented behaviour), so these run without PyTorch; test_autograd_torch.py and friends compare
 with PyTorch itself when it is installed."""
 import copy
+import math
 import pickle
 
 import numpy as np
@@ -260,7 +261,7 @@ def test_gradients_keep_their_inputs_dtype():
     assert c.grad.dtype is cl.float64 and c.grad.item() == 3.
 
 
-@pytest.mark.filterwarnings("ignore:Degrees of freedom:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0:UserWarning")  # PyTorch warns too
 def test_var_and_std_gradients_at_their_edges():
     x = cl.tensor([2.], requires_grad=True)
     x.var().backward()
@@ -689,3 +690,172 @@ def test_copies_and_files_keep_what_pytorchs_keep():
     buf.seek(0)
     back = cl.load(buf)
     assert back["x"].requires_grad and back["x"].is_leaf and not back["y"].requires_grad
+
+
+# -- bad input: PyTorch's exception class, and a message that names what is wrong ----------------
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: cl.tensor(["a"]), ValueError, "too many dimensions 'str'"),
+    (lambda: cl.tensor(["a", 1]), ValueError, "too many dimensions 'str'"),
+    (lambda: cl.tensor([1, "a"]), TypeError, "invalid data type 'str'"),
+    (lambda: cl.tensor("a"), TypeError, "invalid data type 'str'"),
+    (lambda: cl.tensor([b"a"]), TypeError, "invalid data type 'bytes'"),
+    (lambda: cl.tensor([1., None]), RuntimeError, "Could not infer dtype of NoneType"),
+    (lambda: cl.tensor([None, 1.]), RuntimeError, "Could not infer dtype of NoneType"),
+    (lambda: cl.tensor({}), RuntimeError, "Could not infer dtype of dict"),
+    (lambda: cl.tensor([object()]), RuntimeError, "Could not infer dtype of object"),
+    (lambda: cl.tensor([2 ** 63]), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor(2 ** 63), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor([2 ** 64]), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor([-2 ** 63 - 1]), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor([2 ** 63], dtype=cl.int64), ValueError, "Overflow when unpacking long long"),
+    (lambda: cl.tensor([300], dtype=cl.int8), RuntimeError, "cannot be converted to type int8 without overflow"),
+    (lambda: cl.tensor(300, dtype=cl.int8), RuntimeError, "cannot be converted to type int8 without overflow"),
+    (lambda: cl.tensor([300], dtype=cl.uint8), RuntimeError, "type uint8 without overflow"),
+    (lambda: cl.tensor([-256], dtype=cl.uint8), RuntimeError, "type uint8 without overflow"),
+    (lambda: cl.tensor([127.9], dtype=cl.int8), RuntimeError, "type int8 without overflow"),
+    (lambda: cl.tensor([2 ** 31], dtype=cl.int32), RuntimeError, "type int32 without overflow"),
+    (lambda: cl.tensor([float("nan")], dtype=cl.int64), RuntimeError, "type int64 without overflow"),
+    (lambda: cl.full((2,), 300, dtype=cl.int8), RuntimeError, "type int8 without overflow"),
+    (lambda: cl.randint(5, 5, (3,)), RuntimeError, "from=5 >= to=5"),
+    (lambda: cl.randint(5, 3, (3,)), RuntimeError, "expects 'from' to be less than 'to'"),
+    (lambda: cl.randint(0, (3,)), RuntimeError, "from=0 >= to=0"),
+    (lambda: float(cl.ones(2)), ValueError, "only one element tensors can be converted to Python scalars"),
+    (lambda: int(cl.ones(2)), ValueError, "only one element tensors can be converted to Python scalars"),
+    (lambda: complex(cl.ones(0)), ValueError, "only one element tensors can be converted to Python scalars"),
+    (lambda: cl.ones(2).item(), RuntimeError, "a Tensor with 2 elements cannot be converted to Scalar"),
+    (lambda: cl.cat([]), ValueError, r"torch.cat\(\): expected a non-empty list of Tensors"),
+    (lambda: cl.cat(()), ValueError, "expected a non-empty list"),
+])
+def test_bad_data_gets_pytorchs_exception_class(make, error, words):
+    """The classes and words checked against PyTorch 2.13 (test_autograd_torch.py compares them when torch is
+    installed)."""
+    with pytest.raises(error, match=words):
+        make()
+
+
+def test_values_pytorch_accepts_are_still_accepted():
+    assert cl.tensor([-1, -255], dtype=cl.uint8).tolist() == [255, 1]  # negative ints wrap, as in PyTorch
+    assert cl.tensor([2.9, -1.7, 127.0], dtype=cl.int8).tolist() == [2, -1, 127]  # truncated toward zero
+    assert cl.tensor([True, 2], dtype=cl.int8).tolist() == [1, 2]
+    assert cl.tensor([2 ** 63], dtype=cl.float32).item() == 2.0 ** 63
+    assert cl.tensor(np.array([300]), dtype=cl.int8).tolist() == [44]  # an array is cast, wrapping, as PyTorch
+    assert cl.tensor([-2 ** 63, 2 ** 63 - 1]).tolist() == [-2 ** 63, 2 ** 63 - 1]
+    assert cl.full((2,), -1, dtype=cl.uint8).tolist() == [255, 255]
+    assert float(cl.ones(1, 1)) == 1.0 and int(cl.tensor([[7]])) == 7
+    assert cl.randint(4, 5, (3,)).tolist() == [4, 4, 4]
+
+
+# -- NumPy's floating-point warnings never escape: PyTorch is silent and gives inf or nan --------
+
+def _edge_cases(lib=cl):
+    """(name, fn(requires_grad) -> tensor, expected values) for ops whose NumPy kernels warn on these inputs; `lib`
+    is course_lib, or torch to compare."""
+    inf, nan = math.inf, math.nan
+
+    def t(v, g=False, dtype=None):
+        return lib.tensor(v, dtype=dtype or lib.float32, requires_grad=g)
+
+    return [
+        ("log(0), log(-1)", lambda g: lib.log(t([0., -1.], g)), [-inf, nan]),
+        ("sqrt(-1)", lambda g: lib.sqrt(t([-1., 0.], g)), [nan, 0.]),
+        ("exp overflow", lambda g: lib.exp(t([100.], g)), [inf]),
+        ("x / 0", lambda g: t([1., 0., -1.], g) / t([0., 0., 0.]), [inf, nan, -inf]),
+        ("x / 0.", lambda g: t([1.], g) / 0, [inf]),
+        ("1 / x", lambda g: 1 / t([0.], g), [inf]),
+        ("0 / 0", lambda g: t([0.], g) / t([0.], g), [nan]),
+        ("int / 0", lambda g: lib.tensor([1, 0]) / lib.tensor([0, 0]), [inf, nan]),
+        ("inf * 0", lambda g: t([inf], g) * t([0.]), [nan]),
+        ("inf - inf", lambda g: t([inf], g) - t([inf]), [nan]),
+        ("float32 overflow in add", lambda g: t([3e38], g) + t([3e38]), [inf]),
+        ("0 ** -1", lambda g: t([0.], g) ** -1, [inf]),
+        ("(-1) ** 0.5", lambda g: t([-1.], g) ** 0.5, [nan]),
+        ("0. ** x", lambda g: 0. ** t([-1.], g), [inf]),
+        ("sin(inf)", lambda g: lib.sin(t([inf], g)), [nan]),
+        ("cos(inf)", lambda g: lib.cos(t([inf], g)), [nan]),
+        ("softmax of an all -inf row", lambda g: lib.softmax(t([[-inf, -inf]], g), 1), [[nan, nan]]),
+        ("log_softmax of an all -inf row", lambda g: lib.log_softmax(t([[-inf, -inf]], g), 1), [[nan, nan]]),
+        ("logsumexp of -inf", lambda g: lib.logsumexp(t([[-inf, -inf]], g), 1), [-inf]),
+        ("logsumexp of inf", lambda g: lib.logsumexp(t([[inf, 1.]], g), 1), [inf]),
+        ("mean of nothing", lambda g: t([], g).mean(), nan),
+        ("mean over an empty dim", lambda g: lib.zeros(0, 2, requires_grad=g).mean(0), [nan, nan]),
+        ("float16 sum overflow", lambda g: lib.full((4,), 6e4, dtype=lib.float16).sum(), inf),
+        ("matmul inf * 0", lambda g: t([[inf, 0.]], g) @ t([[0.], [1.]]), [[nan]]),
+        ("tensor([1e40]) in float32", lambda g: t([1e40], g), [inf]),
+        ("cast to float16", lambda g: t([1e5], g).half(), [inf]),
+        ("linspace in float16", lambda g: lib.linspace(0, 1e10, 2, dtype=lib.float16), [0., inf]),
+        ("cross_entropy of -inf logits", lambda g: lib.nn.functional.cross_entropy(t([[-inf, -inf]], g),
+                                                                                  lib.tensor([0])), nan),
+        ("mse_loss overflow", lambda g: lib.nn.functional.mse_loss(t([1e30], g), t([-1e30])), inf),
+        ("in place / 0", lambda g: t([1., 0.]).div_(0.), [inf, nan]),
+        ("in place * inf", lambda g: t([0.]).mul_(inf), [nan]),
+    ]
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_numpy_floating_point_warnings_never_escape(requires_grad):
+    import warnings
+    for name, fn, expected in _edge_cases():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = fn(requires_grad)
+            if out.requires_grad:
+                out.sum().backward()  # the backward pass is silent too (its gradients are inf or nan)
+        np.testing.assert_array_equal(out.detach().float().numpy(), np.array(expected, dtype=np.float32),
+                                      err_msg=name)
+
+
+def test_an_optimizer_step_on_inf_gradients_is_silent():
+    import warnings
+    for make in (lambda p: cl.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True),
+                 lambda p: cl.optim.Adam([p], lr=0.1, amsgrad=True), lambda p: cl.optim.AdamW([p], eps=0.)):
+        p = cl.nn.Parameter(cl.ones(3))
+        opt = make(p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(2):
+                p.grad = cl.tensor([math.inf, math.nan, 0.])
+                opt.step()
+        assert np.isnan(p.detach().numpy()[:2]).all() or np.isinf(p.detach().numpy()[:2]).any()
+
+
+def test_the_callers_numpy_still_warns_and_raises_as_it_was_set():
+    """course_lib silences NumPy only while its own code runs: the caller's settings are untouched, and a caller's
+    np.errstate(all='raise') does not turn course_lib's inf into an error (PyTorch is silent there too)."""
+    import warnings
+    before = np.geterr()
+    cl.log(cl.tensor([0.]))
+    (cl.tensor([0.], requires_grad=True).log()).sum().backward()
+    assert np.geterr() == before
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        np.log(np.zeros(1))
+    with np.errstate(all="raise"):
+        assert cl.log(cl.tensor([0.])).item() == -math.inf
+        with pytest.raises(FloatingPointError):
+            np.log(np.zeros(1))
+    with pytest.raises(RuntimeError, match="boom"):  # an error inside an op restores the setting too
+        class Boom(autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                raise RuntimeError("boom")
+        Boom.apply(cl.ones(1))
+    assert np.geterr() == before
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.ones(1) + 1  # and nothing here warns
+
+
+def test_var_and_std_of_too_few_elements_warn_as_pytorch_does():
+    """PyTorch: a UserWarning (not NumPy's RuntimeWarning) and the values inf or nan."""
+    import warnings
+    with pytest.warns(UserWarning, match=r"var\(\): degrees of freedom is <= 0"):
+        assert math.isnan(cl.tensor([1.]).var().item())
+    with pytest.warns(UserWarning, match=r"std\(\): degrees of freedom is <= 0"):
+        assert math.isnan(cl.tensor([1.]).std().item())
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert cl.tensor([1., 2., 3.]).var(correction=3).item() == math.inf
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert np.isnan(cl.ones(0, 2).var(0).numpy()).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cl.tensor([1., 3.]).var().item() == 2.0

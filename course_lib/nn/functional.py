@@ -414,6 +414,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
             if kh % 2 == 0 or kw % 2 == 0:  # which PyTorch adds first
                 input = pad(input, (0, 1 - kw % 2, 0, 1 - kh % 2))
             padding = ((kh - 1) // 2, (kw - 1) // 2)
+    if min(_pair(padding)) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if sh <= 0 or sw <= 0:
+        raise RuntimeError("non-positive stride is not supported")
     if input.shape[1] != c_w:
         raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
                            f"to have {c_w} channels, but got {input.shape[1]} channels instead")

@@ -28,10 +28,12 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
-        sizes = [t.shape[0] if t.ndim else None for t in tensors]
-        if None in sizes or len(set(sizes)) != 1:
-            raise ValueError(f"Size mismatch between tensors: their first dimensions are {sizes}, "
-                             "but a TensorDataset needs one row per sample in each")
+        if any(t.ndim == 0 for t in tensors):
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:  # PyTorch asserts this: an AssertionError
+            raise AssertionError(f"Size mismatch between tensors: their first dimensions are {sizes}, "
+                                 "but a TensorDataset needs one row per sample in each")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -109,6 +111,8 @@ class DataLoader:
                              "to enable multiprocessing, otherwise set prefetch_factor to None.")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        if shuffle and len(dataset) == 0:  # PyTorch's RandomSampler refuses to shuffle nothing
+            raise ValueError("num_samples should be a positive integer value, but got num_samples=0")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last, self.generator = bool(shuffle), bool(drop_last), generator
         self.collate_fn = collate_fn or default_collate
