@@ -1735,6 +1735,8 @@ class Minimum(Maximum):
 
 
 class Where(Function):
+    _keeps = True  # backward reads ctx.cond
+
     @staticmethod
     def forward(ctx, cond, a, b):
         c = _arr(cond)
@@ -1970,6 +1972,7 @@ class AMaxDim(Function):
     """amax(dim) / amin(dim): values only, and tied elements share the gradient evenly (max(dim) picks one)."""
 
     c_order = True
+    _keeps = True  # backward reads ctx.share
 
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest):

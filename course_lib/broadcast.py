@@ -145,33 +145,34 @@ def _wrap_int(value, dt):
 # -- large element-wise ops: split into pieces, one per core ---------------------------
 
 def _cgroup_cpu_limit():
-    """The CPU quota of this process's cgroup in whole CPUs (cgroup v2 or v1), or None when it has none."""
+    """The CPU quota of this process's cgroup in whole CPUs (cgroup v2 or v1), or None when it has none.
+    A parent group's quota binds its children too: the smallest quota on the way up to the root rules."""
     try:
         with open("/proc/self/cgroup") as f:  # lines like "0::/path" (v2) or "4:cpu,cpuacct:/path" (v1)
             paths = {ctl: path for _, ctl, path in (line.rstrip("\n").split(":", 2) for line in f)}
     except (OSError, ValueError):
         return None
-    candidates = []
+    limits = []
     for ctl, path in paths.items():
-        if ctl == "":
-            candidates += [(f"/sys/fs/cgroup{p}/cpu.max", None) for p in (path.rstrip("/"), "")]
-        elif "cpu" in ctl.split(","):
-            root = f"/sys/fs/cgroup/{ctl}"
-            candidates += [(f"{root}{p}/cpu.cfs_quota_us", f"{root}{p}/cpu.cfs_period_us")
-                           for p in (path.rstrip("/"), "")]
-    for quota_file, period_file in candidates:
-        try:
-            with open(quota_file) as f:
-                quota, *period = f.read().split()
-            if period_file:
-                with open(period_file) as f:
-                    period = f.read().split()
-        except OSError:
+        if ctl == "":  # v2: cpu.max holds "<quota> <period>", or "max <period>" for none
+            root, files = "/sys/fs/cgroup", ("cpu.max",)
+        elif "cpu" in ctl.split(","):  # v1: the two numbers in two files; -1 for none
+            root, files = f"/sys/fs/cgroup/{ctl}", ("cpu.cfs_quota_us", "cpu.cfs_period_us")
+        else:
             continue
-        if quota in ("max", "-1"):
-            return None
-        return builtins.max(1, int(quota) // int(period[0]))
-    return None
+        parts = [p for p in path.split("/") if p]
+        for depth in range(len(parts), -1, -1):  # the group itself, then each parent up to the root
+            folder = "/".join([root] + parts[:depth])
+            try:
+                numbers = []
+                for name in files:
+                    with open(f"{folder}/{name}") as f:
+                        numbers += f.read().split()
+            except OSError:
+                continue
+            if numbers and numbers[0] not in ("max", "-1"):
+                limits.append(builtins.max(1, int(numbers[0]) // int(numbers[1])))
+    return builtins.min(limits) if limits else None
 
 
 def usable_cpus():
@@ -214,7 +215,8 @@ class _Piece:
     __slots__ = ("fn", "args", "errstate", "result", "error", "done")
 
     def __init__(self, fn, args):
-        self.fn, self.args, self.errstate = fn, args, np.geterr()  # the caller's floating-point error settings
+        # the caller's floating-point error settings, its np.seterrcall function included
+        self.fn, self.args, self.errstate = fn, args, dict(np.geterr(), call=np.geterrcall())
         self.result = self.error = None
         self.done = threading.Lock()
         self.done.acquire()
@@ -233,22 +235,26 @@ def _helper_loop(pieces):
         piece = None  # nor does this thread, while it waits for the next one
 
 
-_queue = None  # pieces waiting for a helper (a C-level queue: putting into it cannot be half-done by Ctrl-C)
-_helpers_pid = None  # the process that started the helpers (a forked child has none: it starts its own)
+# (process id, queue of pieces waiting for a helper) once this process has started its helpers (a forked child
+# has none: it starts its own). One name set in one step, after the threads run: a Ctrl-C while they start
+# leaves it unset, and the next op simply starts helpers again. The queue is C-level: a put is never half done.
+_helpers = None
 
 
 def _run_pieces(jobs):
     """Run jobs [(fn, args), ...] at once, the first on this thread and the rest on helper threads; their results.
 
     NumPy releases the GIL inside its loops, so the pieces really run in parallel. A piece never splits again."""
-    global _queue, _helpers_pid
-    if _helpers_pid != os.getpid():
-        _helpers_pid, _queue = os.getpid(), queue.SimpleQueue()
+    global _helpers
+    helpers = _helpers
+    if helpers is None or helpers[0] != os.getpid():
+        pieces_queue = queue.SimpleQueue()
         for _ in range(_threads - 1):
-            threading.Thread(target=_helper_loop, args=(_queue,), daemon=True, name="course_lib-kernel").start()
+            threading.Thread(target=_helper_loop, args=(pieces_queue,), daemon=True, name="course_lib-kernel").start()
+        helpers = _helpers = (os.getpid(), pieces_queue)
     pieces = [_Piece(fn, args) for fn, args in jobs[1:]]
     for piece in pieces:
-        _queue.put(piece)
+        helpers[1].put(piece)
     first = jobs[0][0](*jobs[0][1])
     results = [first]
     for piece in pieces:
@@ -305,15 +311,24 @@ def _may_split(a, b):
     return _threads > 1 and size >= _split_min(a, b)
 
 
+def _empty_like_operands(shape, dtype, *operands):
+    """An output laid out as NumPy's ufunc lays out its own: in the memory order the full-size operands share (a
+    transposed input gives a transposed result, as in the unsplit call and in PyTorch), else in C order."""
+    full = [x for x in operands if type(x) is np.ndarray and x.shape == shape and x.ndim > 1 and 0 not in x.strides]
+    orders = {tuple(np.argsort([-builtins.abs(s) for s in x.strides], kind="stable")) for x in full}
+    return np.empty_like(full[0], dtype=dtype) if len(orders) == 1 else np.empty(shape, dtype)
+
+
 def _parallel(ufunc, a, b, **kwargs):
     """ufunc(a, b) for a large result: into one output array, a slice of it per thread. None if not worth it."""
     shape = np.broadcast_shapes(np.shape(a), np.shape(b))
     if math.prod(shape) < _split_min(a, b):
         return None
-    d = next((d for d, n in enumerate(shape) if n > 1), 0)
+    out = _empty_like_operands(shape, ufunc(_first(a), _first(b), **kwargs).dtype, a, b)
+    # cut along the dim that is outermost in memory, so that every piece of the output is one contiguous block
+    d = builtins.max(range(len(shape)), key=lambda i: (shape[i] > 1, builtins.abs(out.strides[i])), default=0)
     if shape[d] < _threads:
         return None
-    out = np.empty(shape, ufunc(_first(a), _first(b), **kwargs).dtype)
     a = np.broadcast_to(a, shape) if hasattr(a, "shape") else a
     b = np.broadcast_to(b, shape) if hasattr(b, "shape") else b
     lead = (slice(None),) * d
@@ -569,7 +584,8 @@ def log_softmax(a, dim):
     if a.size == 0:
         return a.copy()
     m = a.max(axis=dim, keepdims=True)
-    shifted = binary(np.subtract, a, np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False))
+    # a row of all -inf shifts by 0 (and gives nan, as in PyTorch); a +inf or a nan spreads nan over its row
+    shifted = binary(np.subtract, a, np.where(np.isneginf(m), 0, m).astype(a.dtype, copy=False))
     with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf (then nan, as in PyTorch)
         return shifted - np.log(_sum_axes(np.exp(shifted), (normalize_dim(dim, a.ndim),), True))
 
