@@ -4,8 +4,6 @@ __all__ = [
     "broadcast_shapes",
     "broadcast_to",
     "result_type",
-    "usable_cpus",
-    "exp_inplace",
     "binary",
     "true_divide",
     "compare",
@@ -14,6 +12,7 @@ __all__ = [
     "reduce_dims",
     "sum",
     "mean",
+    "var",
     "unbroadcast",
     "amax",
     "amin",
@@ -21,19 +20,16 @@ __all__ = [
     "argmin",
     "logsumexp",
     "log_softmax",
-    "var",
     "matmul",
     "cat",
     "stack",
+    "usable_cpus",
+    "exp_inplace",
 ]
 
 
 import builtins
-import functools
 import math
-import os
-import queue
-import threading
 
 import numpy as np
 
@@ -70,7 +66,6 @@ def broadcast_to(t: StridedTensor, shape) -> StridedTensor:
 _SCALAR_DTYPES = {builtins.bool: np.dtype(np.bool_), int: np.dtype(np.int64), float: np.dtype(np.float32)}
 _CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
 _promotions = {}
-_WEAK = (float, int)
 
 
 def _priority_and_dtype(x):
@@ -104,45 +99,263 @@ def result_type(*operands):
     return result
 
 
-# How PyTorch names dtypes in its messages: (Python-side name, C++ name)
-_TORCH_NAMES = {np.dtype(k): v for k, v in [
-    (np.bool_, ("Bool", "bool")), (np.uint8, ("Byte", "unsigned char")), (np.int8, ("Char", "signed char")),
-    (np.int16, ("Short", "short int")), (np.int32, ("Int", "int")), (np.int64, ("Long", "long int")),
-    (np.float16, ("Half", "c10::Half")), (np.float32, ("Float", "float")), (np.float64, ("Double", "double"))]}
-
+# -- element-wise kernels --------------------------------------------------------
+# (plain versions: "Beyond the core", further down, replaces _operands, binary and true_divide by faster ones with
+# the same results)
 
 def _operands(a, b):
-    """Check that a and b broadcast, then cast array operands to the promoted dtype."""
-    # the common cases first: a Python number never changes a float tensor's dtype
-    if type(a) is np.ndarray:
-        if type(b) in _WEAK and a.dtype.kind == "f":
-            return a, b
-    elif type(a) in _WEAK and type(b) is np.ndarray and b.dtype.kind == "f":
-        return a, b
-    a_arr, b_arr = hasattr(a, "shape"), hasattr(b, "shape")
-    if a_arr and b_arr:
-        if a.shape != b.shape:
-            broadcast_shapes(a.shape, b.shape)
-        if a.dtype == b.dtype:
-            return a, b
+    """Check that a and b broadcast (PyTorch's error, not NumPy's), then cast array operands to the promoted dtype.
+    Python numbers stay numbers: NumPy treats them as weak too, so a float16 tensor + 2.5 stays float16."""
+    if hasattr(a, "shape") and hasattr(b, "shape"):
+        broadcast_shapes(a.shape, b.shape)
     dt = result_type(a, b)
-    if a_arr and a.dtype != dt:
-        a = a.astype(dt)
-    elif type(a) is int and dt.kind in "iu" and not (0 if dt.kind == "u" else -128) <= a <= 127:
-        a = _wrap_int(a, dt)
-    if b_arr and b.dtype != dt:
-        b = b.astype(dt)
-    elif type(b) is int and dt.kind in "iu" and not (0 if dt.kind == "u" else -128) <= b <= 127:
-        b = _wrap_int(b, dt)
+    if hasattr(a, "shape"):
+        a = a.astype(dt, copy=False)
+    if hasattr(b, "shape"):
+        b = b.astype(dt, copy=False)
     return a, b
 
 
-def _wrap_int(value, dt):
-    """A Python int in the tensor's integer dtype, wrapping around like PyTorch (uint8 tensor + -3 adds 253)."""
-    return np.array(value, dtype=np.int64).astype(dt)[()]
+def binary(ufunc, a, b):
+    """Apply a NumPy ufunc to two operands with PyTorch's broadcasting and type promotion: one NumPy call, whose
+    C loop walks both strided (and broadcast) operands as add_loop did."""
+    a, b = _operands(a, b)
+    return ufunc(a, b)
+
+
+def true_divide(a, b):
+    """Division always gives a floating result (int / int is float32, as in PyTorch)."""
+    a, b = _operands(a, b)
+    out_dtype = a.dtype if hasattr(a, "dtype") else b.dtype
+    kwargs = {} if out_dtype.kind == "f" else {"dtype": np.float32}
+    return np.true_divide(a, b, **kwargs)
+
+
+def compare(ufunc, a, b):
+    """Comparisons promote like arithmetic and return bool."""
+    return binary(ufunc, a, b)
+
+
+def where(cond, a, b):
+    """Elements of a where cond is true, else of b, all three broadcast together."""
+    shapes = [np.shape(x) for x in (cond, a, b)]
+    broadcast_shapes(*shapes)
+    if getattr(cond, "dtype", None) != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_TORCH_NAMES[np.asarray(cond).dtype][0]}")
+    dt = result_type(a, b)
+    a, b = _operands(a, b)
+    out = np.where(cond, a, b)
+    return out if out.dtype == dt else out.astype(dt)
+
+
+def clamp(a, min=None, max=None):
+    """Limit every element to [min, max] (either bound may be None)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if min is not None:
+        a = binary(np.maximum, a, min)
+    if max is not None:
+        a = binary(np.minimum, a, max)
+    return a
+
+
+# -- reductions --------------------------------------------------------------------
+
+def reduce_dims(dim, ndim):
+    """Normalize `dim` (None, an int, or a tuple of ints, negatives allowed) to a tuple of axes. None and an empty
+    tuple both mean every dim, as in PyTorch."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        axes = tuple(normalize_dim(d, ndim) for d in dim)
+        if len(set(axes)) != len(axes):
+            twice = next(d for d in axes if axes.count(d) > 1)
+            raise RuntimeError(f"dim {twice} appears multiple times in the list of dims")
+        return axes if ndim else ()
+    d = normalize_dim(dim, ndim)  # checked on a 0-d tensor too: only 0 and -1 name its one "dim"
+    return (d,) if ndim else ()
+
+
+# (plain versions: "Beyond the core", further down, replaces _sum_axes, mean and var by faster ones)
+
+def _sum_axes(a, axes, keepdim, dtype=None):
+    """a.sum(axis=axes): every sum in the library goes through here ("Beyond the core" makes it faster)."""
+    return a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+
+
+def _sum_dtype(a):
+    return np.int64 if a.dtype.kind in "biu" else None
+
+
+def sum(a, dim=None, keepdim=False):
+    """Sum over `dim` (all dims when None); integer and bool sums are int64, as in PyTorch."""
+    return _sum_axes(a, reduce_dims(dim, a.ndim), keepdim, _sum_dtype(a))
+
+
+def mean(a, dim=None, keepdim=False):
+    """The mean over `dim`; only floating tensors have one, as in PyTorch."""
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+                           f"or complex dtype. Got: {_TORCH_NAMES[a.dtype][0]}")
+    return a.mean(axis=reduce_dims(dim, a.ndim), keepdims=keepdim)
+
+
+def var(a, dim=None, correction=1, keepdim=False):
+    """Variance with Bessel's correction by default (divides by N - correction), as PyTorch."""
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes "
+                           f"(got {_TORCH_NAMES[a.dtype][0]})")
+    return a.var(axis=reduce_dims(dim, a.ndim), ddof=correction, keepdims=keepdim)
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` back down to `shape`: the inverse of broadcasting, used by the autograd engine."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape) if n == 1 and grad.shape[lead + d] != 1)
+    if axes:
+        grad = _sum_axes(grad, axes, True)
+    return grad.reshape(shape)
+
+
+def _check_reduction(a, name, axes, dim):
+    """PyTorch's errors for max/min/argmax/argmin over nothing."""
+    if a.size:
+        return
+    if dim is None:
+        if name in ("max", "min"):
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               f"Specify the reduction dim with the 'dim' argument.")
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    for d in axes:
+        if a.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def amax(a, dim=None, keepdim=False):
+    """The largest element over `dim` (all dims when None)."""
+    axes = reduce_dims(dim, a.ndim)
+    _check_reduction(a, "max" if dim is None else "amax", axes, dim)
+    return a.max(axis=axes, keepdims=keepdim)
+
+
+def amin(a, dim=None, keepdim=False):
+    """The smallest element over `dim` (all dims when None)."""
+    axes = reduce_dims(dim, a.ndim)
+    _check_reduction(a, "min" if dim is None else "amin", axes, dim)
+    return a.min(axis=axes, keepdims=keepdim)
+
+
+def _arg(fn, name, a, dim, keepdim):
+    if dim is None:
+        _check_reduction(a, name, (), None)
+        out = fn(a.reshape(-1))
+        return out.reshape((1,) * a.ndim) if keepdim else out
+    d = normalize_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return np.zeros_like(a, dtype=np.int64)  # zeros_like keeps the device of a
+    _check_reduction(a, name, (d,), dim)
+    return fn(a, axis=d, keepdims=keepdim)
+
+
+def argmax(a, dim=None, keepdim=False):
+    """Index of the largest element along `dim` (of the flattened array when None), int64."""
+    return _arg(np.argmax, "argmax", a, dim, keepdim)
+
+
+def argmin(a, dim=None, keepdim=False):
+    """Index of the smallest element along `dim` (of the flattened array when None), int64."""
+    return _arg(np.argmin, "argmin", a, dim, keepdim)
+
+
+# (plain logsumexp: "Beyond the core", further down, replaces it by a faster one)
+
+def logsumexp(a, dim, keepdim=False):
+    """log(sum(exp(a))) computed stably: subtract the max first so exp never overflows."""
+    if a.dtype.kind != "f":
+        a = a.astype(np.float32)  # integer input gives the default float dtype, as in PyTorch
+    axes = reduce_dims(dim, a.ndim)
+    if a.size == 0:
+        out = np.log(np.exp(a).sum(axis=axes, keepdims=True))
+    else:
+        m = a.max(axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)  # all -inf (or an inf) must not give nan
+        shifted = binary(np.subtract, a, m)
+        with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf, silently, as in PyTorch
+            out = np.log(_sum_axes(np.exp(shifted), axes, True)) + m
+    return out if keepdim else out.reshape([n for d, n in enumerate(out.shape) if d not in axes])
+
+
+def log_softmax(a, dim):
+    """a - logsumexp(a, dim), as (a - m) - log(sum(exp(a - m))) with m the max: never forms the large number
+    m + log(...) whose float32 rounding (0.0625 at 1e6) would swamp a log-probability of about -0.4."""
+    if a.dtype.kind != "f":
+        a = a.astype(np.float32)
+    if a.size == 0:
+        return a.copy()
+    m = a.max(axis=dim, keepdims=True)
+    # a row of all -inf shifts by 0 (and gives nan, as in PyTorch); a +inf or a nan spreads nan over its row
+    shifted = binary(np.subtract, a, np.where(np.isneginf(m), 0, m).astype(a.dtype, copy=False))
+    with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf (then nan, as in PyTorch)
+        return shifted - np.log(_sum_axes(np.exp(shifted), (normalize_dim(dim, a.ndim),), True))
+
+
+# -- matmul, cat, stack --------------------------------------------------------
+
+def matmul(a, b):
+    """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands.
+
+    1-D @ 1-D is a dot product; a 1-D left operand is a row (1, k), a 1-D right operand a column
+    (k, 1), and that added dim is removed from the result; leading (batch) dims broadcast.
+    """
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[0 if b.ndim == 1 else -2] or a.dtype != b.dtype:
+        raise RuntimeError(_matmul_error(a, b))  # in PyTorch's words for each case: see "Beyond the core"
+    if a.ndim > 2 or b.ndim > 2:
+        broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())  # the batch dims must broadcast
+    return np.matmul(a, b)
+
+
+def cat(arrays, dim=0):
+    """Join arrays along an existing dim; every other dim must match."""
+    if not len(arrays):
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    ref = arrays[0]
+    for i, x in enumerate(arrays):
+        if x.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    d = normalize_dim(dim, ref.ndim)
+    for i, x in enumerate(arrays[1:], 1):
+        if x.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}")
+        for k in range(ref.ndim):
+            if k != d and x.shape[k] != ref.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref.shape[k]} but got size {x.shape[k]} for tensor number {i} in the list.")
+    dt = result_type(*arrays)
+    return np.concatenate([x.astype(dt, copy=False) for x in arrays], axis=d)
+
+
+def stack(arrays, dim=0):
+    """Join equal-shaped arrays along a new dim."""
+    if not len(arrays):
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, x in enumerate(arrays[1:], 1):
+        if x.shape != arrays[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(arrays[0].shape)} at "
+                               f"entry 0 and {list(x.shape)} at entry {i}")
+    d = normalize_dim(dim, arrays[0].ndim + 1)
+    dt = result_type(*arrays)
+    return np.stack([x.astype(dt, copy=False) for x in arrays], axis=d)
 
 
 # -- large element-wise ops: split into pieces, one per core ---------------------------
+import functools
+import os
+import queue
+import threading
+
 
 def _cgroup_cpu_limit():
     """The CPU quota of this process's cgroup in whole CPUs (cgroup v2 or v1), or None when it has none.
@@ -342,6 +555,43 @@ def _parallel(ufunc, a, b, **kwargs):
     return out
 
 
+# -- the fast element-wise kernels: they replace the core _operands, binary and true_divide above --------------
+# (same values and dtypes, checked in the notebook; the common cases cost almost nothing, big results are split)
+
+_WEAK = (float, int)
+
+
+def _operands(a, b):
+    """Check that a and b broadcast, then cast array operands to the promoted dtype."""
+    # the common cases first: a Python number never changes a float tensor's dtype
+    if type(a) is np.ndarray:
+        if type(b) in _WEAK and a.dtype.kind == "f":
+            return a, b
+    elif type(a) in _WEAK and type(b) is np.ndarray and b.dtype.kind == "f":
+        return a, b
+    a_arr, b_arr = hasattr(a, "shape"), hasattr(b, "shape")
+    if a_arr and b_arr:
+        if a.shape != b.shape:
+            broadcast_shapes(a.shape, b.shape)
+        if a.dtype == b.dtype:
+            return a, b
+    dt = result_type(a, b)
+    if a_arr and a.dtype != dt:
+        a = a.astype(dt)
+    elif type(a) is int and dt.kind in "iu" and not (0 if dt.kind == "u" else -128) <= a <= 127:
+        a = _wrap_int(a, dt)
+    if b_arr and b.dtype != dt:
+        b = b.astype(dt)
+    elif type(b) is int and dt.kind in "iu" and not (0 if dt.kind == "u" else -128) <= b <= 127:
+        b = _wrap_int(b, dt)
+    return a, b
+
+
+def _wrap_int(value, dt):
+    """A Python int in the tensor's integer dtype, wrapping around like PyTorch (uint8 tensor + -3 adds 253)."""
+    return np.array(value, dtype=np.int64).astype(dt)[()]
+
+
 def binary(ufunc, a, b):
     """Apply a NumPy ufunc to two operands with PyTorch's broadcasting and type promotion."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype is b.dtype \
@@ -365,52 +615,6 @@ def true_divide(a, b):
         if out is not None:
             return out
     return np.true_divide(a, b, **kwargs)
-
-
-def compare(ufunc, a, b):
-    """Comparisons promote like arithmetic and return bool."""
-    return binary(ufunc, a, b)
-
-
-def where(cond, a, b):
-    """Elements of a where cond is true, else of b, all three broadcast together."""
-    shapes = [np.shape(x) for x in (cond, a, b)]
-    broadcast_shapes(*shapes)
-    if getattr(cond, "dtype", None) != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{_TORCH_NAMES[np.asarray(cond).dtype][0]}")
-    dt = result_type(a, b)
-    a, b = _operands(a, b)
-    out = np.where(cond, a, b)
-    return out if out.dtype == dt else out.astype(dt)
-
-
-def clamp(a, min=None, max=None):
-    """Limit every element to [min, max] (either bound may be None)."""
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if min is not None:
-        a = binary(np.maximum, a, min)
-    if max is not None:
-        a = binary(np.minimum, a, max)
-    return a
-
-
-# -- reductions --------------------------------------------------------------------
-
-def reduce_dims(dim, ndim):
-    """Normalize `dim` (None, an int, or a tuple of ints, negatives allowed) to a tuple of axes. None and an empty
-    tuple both mean every dim, as in PyTorch."""
-    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
-        return tuple(range(ndim))
-    if isinstance(dim, (tuple, list)):
-        axes = tuple(normalize_dim(d, ndim) for d in dim)
-        if len(set(axes)) != len(axes):
-            twice = next(d for d in axes if axes.count(d) > 1)
-            raise RuntimeError(f"dim {twice} appears multiple times in the list of dims")
-        return axes if ndim else ()
-    d = normalize_dim(dim, ndim)  # checked on a 0-d tensor too: only 0 and -1 name its one "dim"
-    return (d,) if ndim else ()
 
 
 _BLAS_MIN = 1 << 15  # from this many elements, a float sum goes through BLAS
@@ -453,6 +657,9 @@ def _blas_sum(a, axes):
     return None
 
 
+# -- the fast sums: they replace the core _sum_axes and mean above (same results up to float rounding) ---------
+
+
 def _sum_axes(a, axes, keepdim, dtype=None):
     """a.sum(axis=axes), through BLAS when that is faster and the dtype allows it."""
     if type(a) is np.ndarray and a.size >= _BLAS_MIN and dtype is None and a.dtype.kind == "f" \
@@ -461,15 +668,6 @@ def _sum_axes(a, axes, keepdim, dtype=None):
         if out is not None:
             return out.reshape([1 if d in axes else n for d, n in enumerate(a.shape)]) if keepdim else out
     return a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
-
-
-def _sum_dtype(a):
-    return np.int64 if a.dtype.kind in "biu" else None
-
-
-def sum(a, dim=None, keepdim=False):
-    """Sum over `dim` (all dims when None); integer and bool sums are int64, as in PyTorch."""
-    return _sum_axes(a, reduce_dims(dim, a.ndim), keepdim, _sum_dtype(a))
 
 
 def mean(a, dim=None, keepdim=False):
@@ -484,65 +682,7 @@ def mean(a, dim=None, keepdim=False):
     return a.mean(axis=axes, keepdims=keepdim)
 
 
-def unbroadcast(grad, shape):
-    """Sum `grad` back down to `shape`: the inverse of broadcasting, used by the autograd engine."""
-    if grad.shape == shape:
-        return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape) if n == 1 and grad.shape[lead + d] != 1)
-    if axes:
-        grad = _sum_axes(grad, axes, True)
-    return grad.reshape(shape)
-
-
-def _check_reduction(a, name, axes, dim):
-    """PyTorch's errors for max/min/argmax/argmin over nothing."""
-    if a.size:
-        return
-    if dim is None:
-        if name in ("max", "min"):
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                               f"Specify the reduction dim with the 'dim' argument.")
-        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-    for d in axes:
-        if a.shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-
-
-def amax(a, dim=None, keepdim=False):
-    """The largest element over `dim` (all dims when None)."""
-    axes = reduce_dims(dim, a.ndim)
-    _check_reduction(a, "max" if dim is None else "amax", axes, dim)
-    return a.max(axis=axes, keepdims=keepdim)
-
-
-def amin(a, dim=None, keepdim=False):
-    """The smallest element over `dim` (all dims when None)."""
-    axes = reduce_dims(dim, a.ndim)
-    _check_reduction(a, "min" if dim is None else "amin", axes, dim)
-    return a.min(axis=axes, keepdims=keepdim)
-
-
-def _arg(fn, name, a, dim, keepdim):
-    if dim is None:
-        _check_reduction(a, name, (), None)
-        out = fn(a.reshape(-1))
-        return out.reshape((1,) * a.ndim) if keepdim else out
-    d = normalize_dim(dim, a.ndim)
-    if a.ndim == 0:
-        return np.zeros_like(a, dtype=np.int64)  # zeros_like keeps the device of a
-    _check_reduction(a, name, (d,), dim)
-    return fn(a, axis=d, keepdims=keepdim)
-
-
-def argmax(a, dim=None, keepdim=False):
-    """Index of the largest element along `dim` (of the flattened array when None), int64."""
-    return _arg(np.argmax, "argmax", a, dim, keepdim)
-
-
-def argmin(a, dim=None, keepdim=False):
-    """Index of the smallest element along `dim` (of the flattened array when None), int64."""
-    return _arg(np.argmin, "argmin", a, dim, keepdim)
+# -- replace the core logsumexp and var above: one pass per core, in-place exp, BLAS sums ---------------------
 
 
 def _sum_exp(x, m):
@@ -576,20 +716,6 @@ def logsumexp(a, dim, keepdim=False):
     return out if keepdim else out.reshape([n for d, n in enumerate(out.shape) if d not in axes])
 
 
-def log_softmax(a, dim):
-    """a - logsumexp(a, dim), as (a - m) - log(sum(exp(a - m))) with m the max: never forms the large number
-    m + log(...) whose float32 rounding (0.0625 at 1e6) would swamp a log-probability of about -0.4."""
-    if a.dtype.kind != "f":
-        a = a.astype(np.float32)
-    if a.size == 0:
-        return a.copy()
-    m = a.max(axis=dim, keepdims=True)
-    # a row of all -inf shifts by 0 (and gives nan, as in PyTorch); a +inf or a nan spreads nan over its row
-    shifted = binary(np.subtract, a, np.where(np.isneginf(m), 0, m).astype(a.dtype, copy=False))
-    with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf (then nan, as in PyTorch)
-        return shifted - np.log(_sum_axes(np.exp(shifted), (normalize_dim(dim, a.ndim),), True))
-
-
 def var(a, dim=None, correction=1, keepdim=False):
     """Variance with Bessel's correction by default (divides by N - correction), as PyTorch."""
     if a.dtype.kind != "f":
@@ -604,7 +730,14 @@ def var(a, dim=None, correction=1, keepdim=False):
     return a.var(axis=axes, ddof=correction, keepdims=keepdim)
 
 
-# -- matmul, cat, stack --------------------------------------------------------
+# How PyTorch names dtypes in its messages: (Python-side name, C++ name)
+_TORCH_NAMES = {np.dtype(k): v for k, v in [
+    (np.bool_, ("Bool", "bool")), (np.uint8, ("Byte", "unsigned char")), (np.int8, ("Char", "signed char")),
+    (np.int16, ("Short", "short int")), (np.int32, ("Int", "int")), (np.int64, ("Long", "long int")),
+    (np.float16, ("Half", "c10::Half")), (np.float32, ("Float", "float")), (np.float64, ("Double", "double"))]}
+
+
+# -- matmul's refusals, in PyTorch's words --------------------------------------------------------
 
 def _shape_str(shape):
     return "x".join(str(n) for n in shape)
@@ -621,14 +754,10 @@ def _matmul_dtype_error(a, b):
     return f"expected m1 and m2 to have the same dtype, but got: {na[1]} != {nb[1]}"
 
 
-def matmul(a, b):
-    """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands.
-
-    1-D @ 1-D is a dot product; a 1-D left operand is a row (1, k), a 1-D right operand a column
-    (k, 1), and that added dim is removed from the result; leading (batch) dims broadcast.
-    """
+def _matmul_error(a, b):
+    """PyTorch's message for a matmul it refuses, checked in PyTorch's order (a batch-dim mismatch raises here)."""
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+        return f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     batch = ()
@@ -636,48 +765,13 @@ def matmul(a, b):
         batch = broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
     if k_a != k_b:
         if a.ndim == 1 and b.ndim == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{k_a}] and src [{k_b}] to have the "
-                               f"same number of elements, but got {k_a} and {k_b} elements respectively")
+            return (f"inconsistent tensor size, expected tensor [{k_a}] and src [{k_b}] to have the "
+                    f"same number of elements, but got {k_a} and {k_b} elements respectively")
         rows = math.prod(a.shape[:-1])
         if b.ndim == 1:
-            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k_a}), vec ({k_b})")
+            return f"size mismatch, got input ({rows}), mat ({rows}x{k_a}), vec ({k_b})"
         if b.ndim == 2:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k_a} and {_shape_str(b.shape)})")
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{math.prod(batch)}, {k_a}] but got: [{math.prod(batch)}, {k_b}].")
-    if a.dtype != b.dtype:
-        raise RuntimeError(_matmul_dtype_error(a, b))
-    return np.matmul(a, b)
-
-
-def cat(arrays, dim=0):
-    """Join arrays along an existing dim; every other dim must match."""
-    if not len(arrays):
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    ref = arrays[0]
-    for i, x in enumerate(arrays):
-        if x.ndim == 0:
-            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    d = normalize_dim(dim, ref.ndim)
-    for i, x in enumerate(arrays[1:], 1):
-        if x.ndim != ref.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}")
-        for k in range(ref.ndim):
-            if k != d and x.shape[k] != ref.shape[k]:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                   f"{ref.shape[k]} but got size {x.shape[k]} for tensor number {i} in the list.")
-    dt = result_type(*arrays)
-    return np.concatenate([x.astype(dt, copy=False) for x in arrays], axis=d)
-
-
-def stack(arrays, dim=0):
-    """Join equal-shaped arrays along a new dim."""
-    if not len(arrays):
-        raise RuntimeError("stack expects a non-empty TensorList")
-    for i, x in enumerate(arrays[1:], 1):
-        if x.shape != arrays[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(arrays[0].shape)} at "
-                               f"entry 0 and {list(x.shape)} at entry {i}")
-    d = normalize_dim(dim, arrays[0].ndim + 1)
-    dt = result_type(*arrays)
-    return np.stack([x.astype(dt, copy=False) for x in arrays], axis=d)
+            return f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k_a} and {_shape_str(b.shape)})"
+        return (f"Expected size for first two dimensions of batch2 tensor to be: "
+                f"[{math.prod(batch)}, {k_a}] but got: [{math.prod(batch)}, {k_b}].")
+    return _matmul_dtype_error(a, b)

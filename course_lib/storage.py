@@ -11,7 +11,6 @@ __all__ = [
     "float16",
     "float32",
     "float64",
-    "torch_name",
     "as_dtype",
     "dtype_of",
     "contiguous_strides",
@@ -28,13 +27,8 @@ __all__ = [
     "cpu_backend",
     "register_backend",
     "get_backend",
-    "index_key",
-    "select_first",
     "StridedTensor",
-    "check_copy",
     "silent_fp",
-    "manual_seed",
-    "default_generator",
     "tensor",
     "from_numpy",
     "zeros",
@@ -47,6 +41,12 @@ __all__ = [
     "arange",
     "linspace",
     "eye",
+    "torch_name",
+    "index_key",
+    "select_first",
+    "check_copy",
+    "manual_seed",
+    "default_generator",
     "rand",
     "randn",
     "randint",
@@ -99,18 +99,7 @@ int64 = dtype("int64", np.int64, 1)
 float16 = dtype("float16", np.float16, 2)
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
-long, half, double = int64, float16, float64
 _DTYPES = {d.np: d for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)}
-
-
-# PyTorch's names for the dtypes in its error messages ("expected ... Long", "Float did not match Double")
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-                "float16": "Half", "float32": "Float", "float64": "Double"}
-
-
-def torch_name(d):
-    """PyTorch's name for a course dtype in error messages: 'Long' for int64, 'Float' for float32, ..."""
-    return _TORCH_NAMES.get(d.name, d.name)
 
 
 def as_dtype(x):
@@ -138,7 +127,6 @@ def dtype_of(array):
                         f"{', '.join(d.name for d in _DTYPES.values())}") from None
 
 
-@lru_cache(maxsize=4096)
 def contiguous_strides(shape: tuple) -> tuple:
     """Row-major (C order) strides, in elements, for `shape`: the last dim moves fastest."""
     strides, step = [], 1
@@ -319,11 +307,6 @@ class Backend:
         return np.ndarray(shape, buffer.dtype, buffer=buffer, offset=offset * n,
                           strides=tuple(s * n for s in strides))
 
-    def span(self, array):
-        """(flat buffer, element strides) for an array of this device in any layout with non-negative strides:
-        the buffer runs from its first element to its last, sharing its memory. None if the backend can't."""
-        return _span_buffer(array) if type(array) is np.ndarray else None
-
     def from_numpy(self, array):
         """Copy a NumPy array to this device (the CPU backend shares it)."""
         return array
@@ -335,11 +318,10 @@ class Backend:
     def __repr__(self):
         return f"Backend({self.name!r}, {self.xp.__name__})"
 
-    def __reduce__(self):  # copy.deepcopy and pickle of a tensor keep its device's one backend
-        return get_backend, (self.name,)
-
 
 cpu_backend = Backend("cpu", np)
+
+
 _BACKENDS = {"cpu": cpu_backend}
 _UNAVAILABLE = {}
 
@@ -366,61 +348,6 @@ def get_backend(dev):
         raise error(f"device '{dev}' is not available: {why}") from None
 
 
-def index_key(key):
-    """An index as PyTorch reads it: a 0-d integer tensor counts as an int (so x[i] is a view, and writes
-    through it land in x), in a tuple too."""
-    if type(key) is int or type(key) is slice:  # the common cases, quickly
-        return key
-    if isinstance(key, StridedTensor):
-        return _index_int(key)
-    if isinstance(key, tuple) and any(isinstance(k, StridedTensor) for k in key):
-        return tuple(_index_int(k) if isinstance(k, StridedTensor) else k for k in key)
-    return key
-
-
-def _index_int(k):
-    return int(k.item()) if k.ndim == 0 and k._arr.dtype.kind in "iu" else k
-
-
-def select_first(key, ndim):
-    """PyTorch applies an index's ints first, as selections, then its tensor/list/mask indices; NumPy would treat
-    the ints as index arrays too, and move dims around differently (x[0, :, [1, 2]] is (3, 2) in PyTorch, (2, 3) in
-    NumPy). For a key that mixes the two, return (the selections, the rest) to apply one after the other."""
-    if not isinstance(key, tuple):
-        return None
-    def is_int(k):
-        return isinstance(k, (int, np.integer)) and not isinstance(k, builtins.bool)
-    def is_tensor(k):
-        return isinstance(k, (StridedTensor, list, np.ndarray))
-    if not (any(is_int(k) for k in key) and any(is_tensor(k) for k in key)):
-        return None
-    def dims(k):  # how many of the tensor's dims an entry consumes
-        if is_tensor(k):
-            return np.ndim(k._arr if isinstance(k, StridedTensor) else k) if _is_mask(k) else 1
-        return 0 if k is None or k is Ellipsis else 1
-    e = next((i for i, k in enumerate(key) if k is Ellipsis), None)  # `in` would compare tensors with ==
-    if e is not None:
-        key = key[:e] + (slice(None),) * (ndim - sum(dims(k) for k in key)) + key[e + 1:]
-    first, rest = [], []
-    for k in key:
-        if is_int(k):
-            first.append(k)
-        elif k is None or isinstance(k, slice):
-            first.append(k)
-            rest.append(slice(None))
-        elif is_tensor(k):
-            first.extend([slice(None)] * dims(k))
-            rest.append(k)
-        else:
-            return None  # anything else (a Python bool): leave it to NumPy
-    return tuple(first), tuple(rest)
-
-
-def _is_mask(k):
-    a = k._arr if isinstance(k, StridedTensor) else np.asarray(k)
-    return a.dtype == np.bool_
-
-
 def _byte_strides_ok(array):
     """Can `array`'s layout be described in element strides over a flat buffer (none negative, none partial)?"""
     n = array.itemsize
@@ -436,6 +363,16 @@ def _span_buffer(array):
     return np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(n,)), strides
 
 
+@_extend(Backend)
+class _BackendSpan:
+    """Backends: the flat buffer under an array of any layout."""
+
+    def span(self, array):
+        """(flat buffer, element strides) for an array of this device in any layout with non-negative strides:
+        the buffer runs from its first element to its last, sharing its memory. None if the backend can't."""
+        return _span_buffer(array) if type(array) is np.ndarray else None
+
+
 class StridedTensor:
     """A flat buffer seen through (shape, strides, offset): the storage layer of a tensor.
 
@@ -449,7 +386,6 @@ class StridedTensor:
     _buf = None
     _backend = cpu_backend
 
-    # -- construction ------------------------------------------------------
     @classmethod
     def _wrap(cls, array, backend=None):
         """Take ownership of a kernel's fresh result (its buffer and strides are read when first needed)."""
@@ -470,7 +406,6 @@ class StridedTensor:
         t._backend = self._backend
         return t
 
-    # -- metadata ----------------------------------------------------------
     @property
     def buffer(self):
         """The flat one-dimensional buffer this tensor reads from."""
@@ -487,6 +422,11 @@ class StridedTensor:
                 self._arr = arr = self._backend.xp.asarray(arr, order="C")
                 self._buf = arr.reshape(-1)
         return self._buf
+
+
+@_extend(StridedTensor)
+class _TensorMetadata:
+    """Metadata: shape, strides, offset, sizes."""
 
     @property
     def shape(self):
@@ -521,6 +461,11 @@ class StridedTensor:
             raise TypeError("len() of a 0-d tensor")
         return self._arr.shape[0]
 
+
+@_extend(StridedTensor)
+class _TensorLayout:
+    """Element type, device, contiguity."""
+
     @property
     def dtype(self):
         return _DTYPES[self._arr.dtype]
@@ -537,20 +482,37 @@ class StridedTensor:
     def element_size(self):
         return self._arr.itemsize
 
-    # -- views -------------------------------------------------------------
-    def as_strided(self, size, stride, storage_offset=None):
-        """The primitive view: any shape/strides/offset over the same buffer (bounds-checked)."""
-        size, stride = tuple(size), tuple(stride)
-        offset = self._offset if storage_offset is None else storage_offset
-        if len(size) != len(stride):
-            raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs {len(size)}")
-        if any(n < 0 for n in size) or any(s < 0 for s in stride):
-            raise RuntimeError(f"as_strided: negative sizes or strides are not supported: {size}, {stride}")
-        last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if numel(size) else offset
-        if last >= len(self.buffer) and numel(size):
-            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)} and offset {offset} "
-                               f"need a buffer of {last + 1} elements, but it has {len(self.buffer)}")
-        return self._view(size, stride, offset)
+
+@_extend(StridedTensor)
+class _TensorCopies:
+    """Copies and conversion."""
+
+    def contiguous(self):
+        if self.is_contiguous():
+            return self
+        return StridedTensor._wrap(self._backend.xp.asarray(self._arr, order="C"), self._backend)
+
+    def clone(self):
+        return StridedTensor._wrap(self._arr.copy(order="K"), self._backend)  # same layout, as PyTorch
+
+    def numpy(self):
+        """The tensor as a NumPy array that shares memory with it (zero-copy on the CPU)."""
+        if self._backend is not cpu_backend:
+            raise TypeError(f"can't convert {self.device} tensor to numpy. Use .cpu() to copy it to host memory first.")
+        return self._arr
+
+    def tolist(self):
+        return self._backend.to_numpy(self._arr).tolist()
+
+    def item(self):
+        if self._arr.size != 1:
+            raise RuntimeError(f"a Tensor with {self._arr.size} elements cannot be converted to Scalar")
+        return self._backend.to_numpy(self._arr).reshape(()).item()
+
+
+@_extend(StridedTensor)
+class _TensorPermute:
+    """Views: permute and transpose."""
 
     def permute(self, *dims):
         dims = _size_args(dims)
@@ -581,9 +543,10 @@ class StridedTensor:
     def T(self):
         return self.permute(tuple(reversed(range(self.ndim))))
 
-    @property
-    def mT(self):
-        return self.transpose(-2, -1)
+
+@_extend(StridedTensor)
+class _TensorReshape:
+    """Views: view, reshape, flatten."""
 
     def view(self, *shape):
         shape = infer_shape(_size_args(shape), self.numel())
@@ -599,6 +562,14 @@ class StridedTensor:
         if strides is not None:
             return self._view(shape, strides, self._offset)
         return self.contiguous().view(shape)  # the only case that copies
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return self.reshape(flatten_shape(self.shape, start_dim, end_dim))
+
+
+@_extend(StridedTensor)
+class _TensorExpand:
+    """Views: expand, with stride 0."""
 
     def expand(self, *sizes):
         sizes = _size_args(sizes)
@@ -629,6 +600,11 @@ class StridedTensor:
                                    f"{list(shape)}")
         return self._view(tuple(reversed(new_shape)), tuple(reversed(new_strides)), self._offset)
 
+
+@_extend(StridedTensor)
+class _TensorSqueeze:
+    """Views: unsqueeze, squeeze."""
+
     def unsqueeze(self, dim):
         d = normalize_dim(dim, self.ndim + 1)
         shape, strides = self.shape, self.stride()
@@ -648,20 +624,10 @@ class StridedTensor:
         keep = [d for d in range(len(shape)) if d not in dims]
         return self._view(tuple(shape[d] for d in keep), tuple(strides[d] for d in keep), self._offset)
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        return self.reshape(flatten_shape(self.shape, start_dim, end_dim))
 
-    def unfold(self, dimension, size, step):
-        """Sliding windows of `size` every `step` along `dimension`, as a new last dim (a view)."""
-        d = normalize_dim(dimension, self.ndim)
-        shape, strides = self.shape, self.stride()
-        if size > shape[d] or step <= 0:
-            raise RuntimeError(f"unfold: maximum size for tensor at dimension {d} is {shape[d]} but size is "
-                               f"{size}" if size > shape[d] else f"unfold: step is {step} but must be > 0")
-        count = (shape[d] - size) // step + 1
-        new_shape = shape[:d] + (count,) + shape[d + 1:] + (size,)
-        new_strides = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
-        return self._view(new_shape, new_strides, self._offset)
+@_extend(StridedTensor)
+class _TensorBasicIndexing:
+    """Views: basic indexing."""
 
     def _basic_index(self, key):
         """(shape, strides, offset) for an index made of ints, slices, None and `...`; None if not basic."""
@@ -705,134 +671,12 @@ class StridedTensor:
         new_strides += strides[d:]
         return tuple(new_shape), tuple(new_strides), offset
 
-    def _advanced_key(self, key):
-        """Translate an index holding tensors, lists or masks into one NumPy understands."""
-        if not isinstance(key, tuple):
-            key = (key,)
-        out = []
-        for k in key:
-            if isinstance(k, StridedTensor):
-                k = k._arr
-            elif isinstance(k, list):
-                k = np.asarray(k) if k else np.zeros(0, np.int64)  # x[[]] selects nothing
-            if hasattr(k, "dtype") and k.dtype != np.bool_ and k.dtype.kind not in "iu":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(k)
-        return tuple(out)
-
     def __getitem__(self, key):
-        key = index_key(key)
+        """x[key] for a basic key: a view (the full version, with PyTorch's advanced indexing, comes later)."""
         basic = self._basic_index(key)
-        if basic is not None:
-            return self._view(*basic)
-        split = select_first(key, self.ndim)
-        if split is not None:  # ints mixed with tensor indices: select with the ints first, as PyTorch does
-            return self[split[0]][split[1]]
-        try:
-            result = self._arr[self._advanced_key(key)]
-        except IndexError as e:
-            raise IndexError(f"{e} (indexing a tensor of shape {tuple(self.shape)})") from None
-        return StridedTensor._wrap(self._backend.xp.asarray(result, order="C"), self._backend)
-
-    # -- copies and conversion --------------------------------------------
-    def contiguous(self):
-        if self.is_contiguous():
-            return self
-        return StridedTensor._wrap(self._backend.xp.asarray(self._arr, order="C"), self._backend)
-
-    def clone(self):
-        return StridedTensor._wrap(self._arr.copy(order="K"), self._backend)  # same layout, as PyTorch
-
-    def numpy(self):
-        """The tensor as a NumPy array that shares memory with it (zero-copy on the CPU)."""
-        if self._backend is not cpu_backend:
-            raise TypeError(f"can't convert {self.device} tensor to numpy. Use .cpu() to copy it to host memory first.")
-        return self._arr
-
-    def tolist(self):
-        return self._backend.to_numpy(self._arr).tolist()
-
-    def item(self):
-        if self._arr.size != 1:
-            raise RuntimeError(f"a Tensor with {self._arr.size} elements cannot be converted to Scalar")
-        return self._backend.to_numpy(self._arr).reshape(()).item()
-
-    # -- writes through the buffer -----------------------------------------
-    def _write(self, value, key=None):
-        """Write `value` (a number, array or tensor, broadcast) into self[key], through to the buffer."""
-        if value is None:
-            raise TypeError(f"can't assign a NoneType to a {self.dtype.name} tensor")
-        if isinstance(value, StridedTensor):
-            if value._backend is not self._backend:
-                raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
-                                   f"devices, {self.device} and {value.device}!")
-            value = value._arr
-        if key is None:
-            target = self._arr
-            if np.shape(value) != target.shape:
-                _check_broadcast_into(np.shape(value), target.shape)
-            _check_no_overlap(target)  # PyTorch refuses even one number here: copy_ writes element by element
-            target[...] = value
-            return
-        key = index_key(key)
-        basic = self._basic_index(key)
-        if basic is not None:
-            target = self._backend.as_strided(self.buffer, *basic)
-            _check_broadcast_into(np.shape(value), target.shape)
-            _check_no_overlap(target)
-            target[...] = value
-            return
-        split = select_first(key, self.ndim)
-        if split is not None:  # ints mixed with tensor indices: select with the ints first, as PyTorch does
-            return self[split[0]]._write(value, split[1])
-        key = self._advanced_key(key)
-        try:
-            self._arr[key] = value
-        except ValueError:
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast "
-                               f"to indexing result of shape {list(self._arr[key].shape)}") from None
-
-    def __setitem__(self, key, value):
-        self._write(value, key)
-
-    def fill_(self, value):
-        self._arr.fill(_fill_value(value))
-        return self
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def copy_(self, src):
-        check_copy(self, src)
-        self._write(src)
-        return self
-
-    def _inplace(self, ufunc, other):
-        _check_no_overlap(self._arr)
-        other = other._arr if isinstance(other, StridedTensor) else other
-        try:
-            ufunc(self._arr, other, out=self._arr, casting="same_kind")
-        except (TypeError, ValueError):  # say what PyTorch says, in its words, rather than NumPy's
-            _explain_inplace(self._arr, other, ufunc)
-            raise
-        return self
-
-    def add_(self, other, alpha=1):
-        return self._inplace(np.add, other if alpha == 1 else other * alpha)
-
-    def sub_(self, other, alpha=1):
-        return self._inplace(np.subtract, other if alpha == 1 else other * alpha)
-
-    def mul_(self, other):
-        return self._inplace(np.multiply, other)
-
-    def div_(self, other):
-        return self._inplace(np.true_divide, other)
-
-    def __repr__(self):
-        body = np.array2string(self._backend.to_numpy(self._arr), separator=", ", precision=4,
-                               prefix="tensor(")
-        return f"StridedTensor({body}, shape={tuple(self.shape)}, strides={self.stride()}, offset={self._offset})"
+        if basic is None:
+            raise IndexError(f"not a basic index: {key!r}")
+        return self._view(*basic)
 
 
 def _check_no_overlap(target):
@@ -843,58 +687,57 @@ def _check_no_overlap(target):
                            "single memory location. Please clone() the tensor before performing the operation.")
 
 
-_KIND_NAMES = {"b": "Bool", "i": "Long", "u": "Byte", "f": "Float"}  # a result's kind, named by its default dtype
+@_extend(StridedTensor)
+class _TensorWrites:
+    """Writes, through to the shared buffer (plain; the checked _write, fill_ and copy_ below replace these)."""
+
+    def _write(self, value, key=None):
+        """Write `value` (a number, array or tensor, broadcast) into self[key], a basic key, through to the buffer."""
+        if isinstance(value, StridedTensor):
+            value = value._arr
+        target = self._arr if key is None else self._backend.as_strided(self.buffer, *self._basic_index(key))
+        _check_no_overlap(target)
+        target[...] = value
+
+    def __setitem__(self, key, value):
+        self._write(value, key)
+
+    def fill_(self, value):
+        self._arr.fill(value)
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, src):
+        self._write(src)
+        return self
 
 
-def _explain_inplace(target, other, ufunc=None):
-    """Why `target op= other` cannot run, as PyTorch puts it: shapes first, then the result's dtype."""
-    shape, other_shape = target.shape, np.shape(other)
-    try:
-        result_shape = np.broadcast_shapes(shape, other_shape)
-    except ValueError:
-        for i in range(1, builtins.min(len(shape), len(other_shape)) + 1):
-            a, b = shape[-i], other_shape[-i]
-            if a != b and a != 1 and b != 1:
-                raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
-                                   f"non-singleton dimension {builtins.max(len(shape), len(other_shape)) - i}") from None
-        raise
-    if result_shape != shape:
-        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(result_shape)}")
-    kind = "f" if ufunc is np.true_divide else np.result_type(target, other).kind  # int / int is a float
-    if kind != target.dtype.kind:
-        raise RuntimeError(f"result type {_KIND_NAMES.get(kind, kind)} can't be cast to the desired output type "
-                           f"{torch_name(dtype_of(target))}")
+try:  # NumPy 2: the error state is a context variable; setting it directly is cheaper than np.errstate
+    from numpy._core.umath import _extobj_contextvar as _fp_state, _make_extobj
+    _FP_IGNORE = _make_extobj(all="ignore")
+except (ImportError, AttributeError, TypeError):  # NumPy 1.x (or a NumPy whose private names moved)
+    _fp_state = None
 
 
-def check_copy(dst, src):
-    """copy_ broadcasts src to dst's shape, never the other way round (a src with more dims is refused)."""
-    src_shape = np.shape(src._arr if isinstance(src, StridedTensor) else src)
-    if len(src_shape) > dst.ndim:
-        raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
-                           f"{list(np.broadcast_shapes(src_shape, dst.shape))}")
+def silent_fp(fn):
+    """Decorator: inside fn, NumPy's floating-point errors give inf/nan without a RuntimeWarning, as in PyTorch.
+    Only the running thread's setting changes, and only until fn returns (or raises)."""
+    if _fp_state is None:
+        return np.errstate(all="ignore")(fn)
+    get, set_, reset, ignore = _fp_state.get, _fp_state.set, _fp_state.reset, _FP_IGNORE  # (local names: faster)
 
-
-def _fill_value(value):
-    """The number fill_ writes: a Python/NumPy number or a 0-d tensor (PyTorch refuses anything else)."""
-    if isinstance(value, StridedTensor):
-        if value.ndim:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
-                               f"dimensions.")
-        return value.item()
-    if value is None or isinstance(value, (str, bytes, list, tuple)):
-        raise TypeError(f"fill_() expects a number or a 0-d tensor, got {type(value).__name__}")
-    return value
-
-
-def _check_broadcast_into(src_shape, dst_shape):
-    """A value written into a tensor must broadcast to the tensor's shape (it never grows it)."""
-    for i in range(1, len(src_shape) + 1):
-        s = src_shape[-i]
-        d = dst_shape[-i] if i <= len(dst_shape) else 1
-        if s != d and s != 1:
-            raise RuntimeError(f"The expanded size of the tensor ({d}) must match the existing size ({s}) at "
-                               f"non-singleton dimension {len(src_shape) - i}.  Target sizes: {list(dst_shape)}.  "
-                               f"Tensor sizes: {list(src_shape)}")
+    @wraps(fn)
+    def run(*args, **kwargs):
+        if get() is ignore:  # already inside one (an op running other ops): nothing to do
+            return fn(*args, **kwargs)
+        token = set_(ignore)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            reset(token)
+    return run
 
 
 # -- data a tensor cannot hold; NumPy's floating-point warnings -----------------------------
@@ -937,49 +780,6 @@ def _int_values(data, dtype):
         if not (low <= values.min() and values.max() <= info.max):  # nan compares False: refused too
             raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
     return values.astype(dtype.np)
-
-
-try:  # NumPy 2: the error state is a context variable; setting it directly is cheaper than np.errstate
-    from numpy._core.umath import _extobj_contextvar as _fp_state, _make_extobj
-    _FP_IGNORE = _make_extobj(all="ignore")
-except (ImportError, AttributeError, TypeError):  # NumPy 1.x (or a NumPy whose private names moved)
-    _fp_state = None
-
-
-def silent_fp(fn):
-    """Decorator: inside fn, NumPy's floating-point errors give inf/nan without a RuntimeWarning, as in PyTorch.
-    Only the running thread's setting changes, and only until fn returns (or raises)."""
-    if _fp_state is None:
-        return np.errstate(all="ignore")(fn)
-    get, set_, reset, ignore = _fp_state.get, _fp_state.set, _fp_state.reset, _FP_IGNORE  # (local names: faster)
-
-    @wraps(fn)
-    def run(*args, **kwargs):
-        if get() is ignore:  # already inside one (an op running other ops): nothing to do
-            return fn(*args, **kwargs)
-        token = set_(ignore)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            reset(token)
-    return run
-
-
-# -- creation -----------------------------------------------------------------
-
-_default_generator = np.random.default_rng(0)
-
-
-def manual_seed(seed):
-    """Seed the random number generator used by rand, randn, randint, randperm and dropout."""
-    global _default_generator
-    _default_generator = np.random.default_rng(seed)
-    return _default_generator
-
-
-def default_generator():
-    """The NumPy Generator behind course_lib's random functions."""
-    return _default_generator
 
 
 def _infer_dtype(data):
@@ -1133,6 +933,305 @@ def eye(n, m=None, dtype=None, device=None):
     return _make(np.eye(n, m), as_dtype(dtype) or float32, device)
 
 
+long, half, double = int64, float16, float64
+
+
+# PyTorch's names for the dtypes in its error messages ("expected ... Long", "Float did not match Double")
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def torch_name(d):
+    """PyTorch's name for a course dtype in error messages: 'Long' for int64, 'Float' for float32, ..."""
+    return _TORCH_NAMES.get(d.name, d.name)
+
+
+@_extend(Backend)
+class _BackendPickle:
+    """Backends: pickled by name, so a copy finds the one registered backend."""
+
+    def __reduce__(self):  # copy.deepcopy and pickle of a tensor keep its device's one backend
+        return get_backend, (self.name,)
+
+
+@_extend(StridedTensor)
+class _TensorMoreViews:
+    """More views: as_strided, mT, unfold."""
+
+    def as_strided(self, size, stride, storage_offset=None):
+        """The primitive view: any shape/strides/offset over the same buffer (bounds-checked)."""
+        size, stride = tuple(size), tuple(stride)
+        offset = self._offset if storage_offset is None else storage_offset
+        if len(size) != len(stride):
+            raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs {len(size)}")
+        if any(n < 0 for n in size) or any(s < 0 for s in stride):
+            raise RuntimeError(f"as_strided: negative sizes or strides are not supported: {size}, {stride}")
+        last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if numel(size) else offset
+        if last >= len(self.buffer) and numel(size):
+            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)} and offset {offset} "
+                               f"need a buffer of {last + 1} elements, but it has {len(self.buffer)}")
+        return self._view(size, stride, offset)
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def unfold(self, dimension, size, step):
+        """Sliding windows of `size` every `step` along `dimension`, as a new last dim (a view)."""
+        d = normalize_dim(dimension, self.ndim)
+        shape, strides = self.shape, self.stride()
+        if size > shape[d] or step <= 0:
+            raise RuntimeError(f"unfold: maximum size for tensor at dimension {d} is {shape[d]} but size is "
+                               f"{size}" if size > shape[d] else f"unfold: step is {step} but must be > 0")
+        count = (shape[d] - size) // step + 1
+        new_shape = shape[:d] + (count,) + shape[d + 1:] + (size,)
+        new_strides = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
+        return self._view(new_shape, new_strides, self._offset)
+
+
+def index_key(key):
+    """An index as PyTorch reads it: a 0-d integer tensor counts as an int (so x[i] is a view, and writes
+    through it land in x), in a tuple too."""
+    if type(key) is int or type(key) is slice:  # the common cases, quickly
+        return key
+    if isinstance(key, StridedTensor):
+        return _index_int(key)
+    if isinstance(key, tuple) and any(isinstance(k, StridedTensor) for k in key):
+        return tuple(_index_int(k) if isinstance(k, StridedTensor) else k for k in key)
+    return key
+
+
+def _index_int(k):
+    return int(k.item()) if k.ndim == 0 and k._arr.dtype.kind in "iu" else k
+
+
+def select_first(key, ndim):
+    """PyTorch applies an index's ints first, as selections, then its tensor/list/mask indices; NumPy would treat
+    the ints as index arrays too, and move dims around differently (x[0, :, [1, 2]] is (3, 2) in PyTorch, (2, 3) in
+    NumPy). For a key that mixes the two, return (the selections, the rest) to apply one after the other."""
+    if not isinstance(key, tuple):
+        return None
+    def is_int(k):
+        return isinstance(k, (int, np.integer)) and not isinstance(k, builtins.bool)
+    def is_tensor(k):
+        return isinstance(k, (StridedTensor, list, np.ndarray))
+    if not (any(is_int(k) for k in key) and any(is_tensor(k) for k in key)):
+        return None
+    def dims(k):  # how many of the tensor's dims an entry consumes
+        if is_tensor(k):
+            return np.ndim(k._arr if isinstance(k, StridedTensor) else k) if _is_mask(k) else 1
+        return 0 if k is None or k is Ellipsis else 1
+    e = next((i for i, k in enumerate(key) if k is Ellipsis), None)  # `in` would compare tensors with ==
+    if e is not None:
+        key = key[:e] + (slice(None),) * (ndim - sum(dims(k) for k in key)) + key[e + 1:]
+    first, rest = [], []
+    for k in key:
+        if is_int(k):
+            first.append(k)
+        elif k is None or isinstance(k, slice):
+            first.append(k)
+            rest.append(slice(None))
+        elif is_tensor(k):
+            first.extend([slice(None)] * dims(k))
+            rest.append(k)
+        else:
+            return None  # anything else (a Python bool): leave it to NumPy
+    return tuple(first), tuple(rest)
+
+
+def _is_mask(k):
+    a = k._arr if isinstance(k, StridedTensor) else np.asarray(k)
+    return a.dtype == np.bool_
+
+
+@_extend(StridedTensor)
+class _TensorIndexing:
+    """Indexing as PyTorch reads it (replaces the basic __getitem__ above): advanced indexing copies."""
+
+    def _advanced_key(self, key):
+        """Translate an index holding tensors, lists or masks into one NumPy understands."""
+        if not isinstance(key, tuple):
+            key = (key,)
+        out = []
+        for k in key:
+            if isinstance(k, StridedTensor):
+                k = k._arr
+            elif isinstance(k, list):
+                k = np.asarray(k) if k else np.zeros(0, np.int64)  # x[[]] selects nothing
+            if hasattr(k, "dtype") and k.dtype != np.bool_ and k.dtype.kind not in "iu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(k)
+        return tuple(out)
+
+    def __getitem__(self, key):
+        key = index_key(key)
+        basic = self._basic_index(key)
+        if basic is not None:
+            return self._view(*basic)
+        split = select_first(key, self.ndim)
+        if split is not None:  # ints mixed with tensor indices: select with the ints first, as PyTorch does
+            return self[split[0]][split[1]]
+        try:
+            result = self._arr[self._advanced_key(key)]
+        except IndexError as e:
+            raise IndexError(f"{e} (indexing a tensor of shape {tuple(self.shape)})") from None
+        return StridedTensor._wrap(self._backend.xp.asarray(result, order="C"), self._backend)
+
+
+def check_copy(dst, src):
+    """copy_ broadcasts src to dst's shape, never the other way round (a src with more dims is refused)."""
+    src_shape = np.shape(src._arr if isinstance(src, StridedTensor) else src)
+    if len(src_shape) > dst.ndim:
+        raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(src_shape, dst.shape))}")
+
+
+def _fill_value(value):
+    """The number fill_ writes: a Python/NumPy number or a 0-d tensor (PyTorch refuses anything else)."""
+    if isinstance(value, StridedTensor):
+        if value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                               f"dimensions.")
+        return value.item()
+    if value is None or isinstance(value, (str, bytes, list, tuple)):
+        raise TypeError(f"fill_() expects a number or a 0-d tensor, got {type(value).__name__}")
+    return value
+
+
+def _check_broadcast_into(src_shape, dst_shape):
+    """A value written into a tensor must broadcast to the tensor's shape (it never grows it)."""
+    for i in range(1, len(src_shape) + 1):
+        s = src_shape[-i]
+        d = dst_shape[-i] if i <= len(dst_shape) else 1
+        if s != d and s != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({d}) must match the existing size ({s}) at "
+                               f"non-singleton dimension {len(src_shape) - i}.  Target sizes: {list(dst_shape)}.  "
+                               f"Tensor sizes: {list(src_shape)}")
+
+
+@_extend(StridedTensor)
+class _TensorCheckedWrites:
+    """Writes with PyTorch's checks and mixed/advanced keys (replace the plain _write, fill_, copy_ above)."""
+
+    def _write(self, value, key=None):
+        """Write `value` (a number, array or tensor, broadcast) into self[key], through to the buffer."""
+        if value is None:
+            raise TypeError(f"can't assign a NoneType to a {self.dtype.name} tensor")
+        if isinstance(value, StridedTensor):
+            if value._backend is not self._backend:
+                raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
+                                   f"devices, {self.device} and {value.device}!")
+            value = value._arr
+        if key is None:
+            target = self._arr
+            if np.shape(value) != target.shape:
+                _check_broadcast_into(np.shape(value), target.shape)
+            _check_no_overlap(target)  # PyTorch refuses even one number here: copy_ writes element by element
+            target[...] = value
+            return
+        key = index_key(key)
+        basic = self._basic_index(key)
+        if basic is not None:
+            target = self._backend.as_strided(self.buffer, *basic)
+            _check_broadcast_into(np.shape(value), target.shape)
+            _check_no_overlap(target)
+            target[...] = value
+            return
+        split = select_first(key, self.ndim)
+        if split is not None:  # ints mixed with tensor indices: select with the ints first, as PyTorch does
+            return self[split[0]]._write(value, split[1])
+        key = self._advanced_key(key)
+        try:
+            self._arr[key] = value
+        except ValueError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast "
+                               f"to indexing result of shape {list(self._arr[key].shape)}") from None
+
+    def fill_(self, value):
+        self._arr.fill(_fill_value(value))
+        return self
+
+    def copy_(self, src):
+        check_copy(self, src)
+        self._write(src)
+        return self
+
+
+_KIND_NAMES = {"b": "Bool", "i": "Long", "u": "Byte", "f": "Float"}  # a result's kind, named by its default dtype
+
+
+def _explain_inplace(target, other, ufunc=None):
+    """Why `target op= other` cannot run, as PyTorch puts it: shapes first, then the result's dtype."""
+    shape, other_shape = target.shape, np.shape(other)
+    try:
+        result_shape = np.broadcast_shapes(shape, other_shape)
+    except ValueError:
+        for i in range(1, builtins.min(len(shape), len(other_shape)) + 1):
+            a, b = shape[-i], other_shape[-i]
+            if a != b and a != 1 and b != 1:
+                raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                   f"non-singleton dimension {builtins.max(len(shape), len(other_shape)) - i}") from None
+        raise
+    if result_shape != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(result_shape)}")
+    kind = "f" if ufunc is np.true_divide else np.result_type(target, other).kind  # int / int is a float
+    if kind != target.dtype.kind:
+        raise RuntimeError(f"result type {_KIND_NAMES.get(kind, kind)} can't be cast to the desired output type "
+                           f"{torch_name(dtype_of(target))}")
+
+
+@_extend(StridedTensor)
+class _TensorInplace:
+    """In-place arithmetic: one ufunc writing into the buffer."""
+
+    def _inplace(self, ufunc, other):
+        _check_no_overlap(self._arr)
+        other = other._arr if isinstance(other, StridedTensor) else other
+        try:
+            ufunc(self._arr, other, out=self._arr, casting="same_kind")
+        except (TypeError, ValueError):  # say what PyTorch says, in its words, rather than NumPy's
+            _explain_inplace(self._arr, other, ufunc)
+            raise
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace(np.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(np.subtract, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._inplace(np.multiply, other)
+
+    def div_(self, other):
+        return self._inplace(np.true_divide, other)
+
+
+@_extend(StridedTensor)
+class _TensorRepr:
+    """Printing."""
+
+    def __repr__(self):
+        body = np.array2string(self._backend.to_numpy(self._arr), separator=", ", precision=4,
+                               prefix="tensor(")
+        return f"StridedTensor({body}, shape={tuple(self.shape)}, strides={self.stride()}, offset={self._offset})"
+
+
+_default_generator = np.random.default_rng(0)
+
+
+def manual_seed(seed):
+    """Seed the random number generator used by rand, randn, randint, randperm and dropout."""
+    global _default_generator
+    _default_generator = np.random.default_rng(seed)
+    return _default_generator
+
+
+def default_generator():
+    """The NumPy Generator behind course_lib's random functions."""
+    return _default_generator
+
+
 def _random_dtype(dtype, kernel):
     dtype = as_dtype(dtype) or float32
     if not dtype.is_floating_point:
@@ -1166,3 +1265,6 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
 def randperm(n, dtype=None, device=None, generator=None):
     g = generator or _default_generator
     return _make(g.permutation(n), as_dtype(dtype) or int64, device)
+
+
+contiguous_strides = lru_cache(maxsize=4096)(contiguous_strides)  # the core function, remembering its answers
