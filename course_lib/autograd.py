@@ -5,62 +5,58 @@ __all__ = [
     "set_grad_enabled",
     "no_grad",
     "enable_grad",
+    "Tensor",
     "Function",
+    "Add",
+    "Mul",
+    "Neg",
+    "Sub",
+    "Div",
+    "Clone",
     "backward",
     "grad",
-    "parse_to_args",
-    "Tensor",
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Pow",
-    "Neg",
     "Exp",
     "Log",
     "Sqrt",
-    "Abs",
-    "Sign",
     "Sin",
     "Cos",
     "Tanh",
     "Sigmoid",
+    "Abs",
+    "Sign",
     "Relu",
-    "Clamp",
     "Maximum",
     "Minimum",
     "Where",
-    "Cast",
-    "ToDevice",
-    "Clone",
+    "Pow",
+    "Clamp",
+    "View",
+    "Reshape",
+    "Permute",
+    "SumTo",
+    "Expand",
     "MatMul",
     "Sum",
-    "SumTo",
     "Mean",
     "Var",
     "Std",
     "AMax",
     "AMin",
     "MaxDim",
-    "AMaxDim",
     "ScatterDim",
-    "LogSumExp",
     "Softmax",
     "LogSoftmax",
-    "Permute",
-    "View",
-    "Reshape",
-    "Expand",
-    "AsStrided",
-    "Unfold",
+    "LogSumExp",
+    "IndexAdd",
     "Slice",
     "Index",
-    "IndexAdd",
     "SetItem",
     "CopySlices",
     "RegionOf",
     "Cat",
+    "cat",
     "Stack",
+    "stack",
     "tensor",
     "zeros",
     "ones",
@@ -78,6 +74,14 @@ __all__ = [
     "full_like",
     "from_numpy",
     "is_tensor",
+    "GradcheckError",
+    "gradcheck",
+    "parse_to_args",
+    "Cast",
+    "ToDevice",
+    "AMaxDim",
+    "AsStrided",
+    "Unfold",
     "exp",
     "log",
     "sqrt",
@@ -94,9 +98,7 @@ __all__ = [
     "minimum",
     "where",
     "matmul",
-    "cat",
     "concatenate",
-    "stack",
     "split",
     "chunk",
     "sum",
@@ -108,8 +110,6 @@ __all__ = [
     "flatten",
     "argmax",
     "argmin",
-    "gradcheck",
-    "GradcheckError",
 ]
 
 
@@ -135,9 +135,8 @@ from course_lib.broadcast import (_TORCH_NAMES as _C_NAMES, _check_reduction as 
                                   stack as stack_kernel, sum as sum_kernel, true_divide, unbroadcast,
                                   var as var_kernel, where as where_kernel)
 from course_lib.storage import StridedTensor, cpu_backend, dtype_of, float32, normalize_dim
+from course_lib.storage import _extend  # how a class grows across the cells of this notebook
 
-
-# -- grad mode -----------------------------------------------------------------------
 
 class _GradMode(threading.local):
     """Whether ops are recorded, one switch per thread (as in PyTorch): a `no_grad()` in one thread, say a
@@ -197,13 +196,133 @@ class enable_grad(no_grad):
         self.mode = True
 
 
-# -- Function: one node of the graph ---------------------------------------------------
+def _arr(x):
+    """The array behind a Tensor, or the value itself (a Python number)."""
+    return x._arr if isinstance(x, Tensor) else x
 
-_FREED = object()
-_FREED_MESSAGE = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
-                  "have already been freed). Saved intermediate values of the graph are freed when you call "
-                  ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-                  "graph a second time or if you need to access saved tensors after calling backward.")
+
+class Tensor(StridedTensor):
+    """A strided tensor that records the operations applied to it, so gradients can flow back."""
+    _requires_grad = False
+    _grad = None
+    grad_fn = None
+    _output_nr = 0
+    _vbox = None  # version counter, a one-element list shared by a tensor and its views
+    _base = None  # for a view: the tensor that owns the buffer (never itself a view)
+    _hist = 0  # on a base: how many recorded in-place writes have rewritten its history
+    _hist_seen = 0  # on a view: the base's _hist when this view's history was made
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # NumPy defers to our reflected operators (np.float32(2) * t is a Tensor)
+    __hash__ = object.__hash__
+
+    @classmethod
+    def _from(cls, x, backend=cpu_backend):
+        """A Tensor around a kernel's array, or around a storage-level view."""
+        t = cls.__new__(cls)
+        if type(x) is np.ndarray:
+            t._arr = x
+        elif isinstance(x, StridedTensor):
+            t._arr, t._buf, t._strides, t._offset, t._backend = x._arr, x._buf, x._strides, x._offset, x._backend
+            return t
+        elif isinstance(x, np.generic):  # NumPy returns scalars from 0-d math: keep an array
+            t._arr = np.asarray(x)
+        else:
+            t._arr = x
+        if backend is not cpu_backend:
+            t._backend = backend
+        return t
+
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return super().numpy()
+
+
+@_extend(Tensor)
+class _TensorRequiresGrad:
+    """Leaves and requires_grad."""
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        """`x.requires_grad = True` with PyTorch's checks: a bool, on a leaf, of a floating dtype. (The library's
+        own code sets `_requires_grad`: its results are right by construction.)"""
+        if type(flag) is not builtins.bool:
+            raise RuntimeError("requires_grad must be a bool")
+        if self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables." + (
+                "" if flag else " If you want to use a computed variable in a subgraph that doesn't require "
+                                "differentiation use var_no_grad = var.detach()."))
+        if flag and self._arr.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = flag
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def requires_grad_(self, requires_grad=True):
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if requires_grad and self._arr.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype.name})")
+        self._requires_grad = builtins.bool(requires_grad)
+        return self
+
+
+@_extend(Tensor)
+class _TensorGrad:
+    """The gradient slot."""
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """`x.grad = g` with PyTorch's checks: None, or a tensor of x's shape, dtype and device."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                                   f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the "
+                                   f"same size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{_C_NAMES[value._arr.dtype][1]}' to a "
+                                   f"tensor with grad_dtype '{storage.torch_name(self.dtype)}'. The gradient must "
+                                   f"match the tensor's grad_dtype (defaults to the tensor's dtype).")
+            if value.device != self.device:
+                raise RuntimeError(f"attempting to assign a gradient located on device with type "
+                                   f"'{value.device.type}' to a tensor located on device with type "
+                                   f"'{self.device.type}'. Please ensure that the gradient and the tensor are on "
+                                   f"the same device")
+        self._grad = value
+
+
+@_extend(Tensor)
+class _TensorDetach:
+    """detach and the version counter."""
+
+    def detach(self):
+        """The same data (shared buffer), cut off from the graph."""
+        t = Tensor._from(self)
+        t._vbox = self._vbox or self._make_vbox()
+        return t
+
+    @property
+    def _version(self):
+        return 0 if self._vbox is None else self._vbox[0]
+
+    def _make_vbox(self):
+        self._vbox = [0]
+        return self._vbox
 
 
 class Function:
@@ -222,15 +341,33 @@ class Function:
     _retained = None
     _nargs = 0
     _keeps = False  # True for ops whose backward reads state kept on ctx (masks): freed like saved tensors
+
     c_order = False  # True for ops whose result PyTorch lays out in C order whatever the input's layout
                      # (reductions, softmax, cat, stack); element-wise results keep the input's layout
+
+                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
     n_outputs = 1
+
     saves_input = True  # False for ops (Add, Sub) whose backward never reads their inputs' values
     save_output = False  # set by ops whose backward uses their own result (exp, tanh, sigmoid)
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
         self._versions = tuple([t._vbox[0] if isinstance(t, Tensor) and t._vbox else 0 for t in tensors])
+
+
+_FREED = object()
+
+
+_FREED_MESSAGE = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
+                  "have already been freed). Saved intermediate values of the graph are freed when you call "
+                  ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                  "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+@_extend(Function)
+class _FunctionSaved:
+    """Reading saved tensors back, and the node's name."""
 
     @property
     def saved_tensors(self):
@@ -246,33 +383,6 @@ class Function:
                     f"in-place operation (x += ..., x.add_(...), x[...] = ...) by an out-of-place one (x = x + ...).")
         return saved
 
-    @property
-    def saved_output(self):
-        """The op's own result, reattached to this node so that create_graph can differentiate through it."""
-        if self._out_arr is None:
-            raise RuntimeError(_FREED_MESSAGE)
-        if self._out_version[0] != self._out_version[1][0]:
-            raise RuntimeError(f"the output of {self.name()} was modified by an inplace operation after it was "
-                               f"saved for backward; replace the in-place operation by an out-of-place one.")
-        out = Tensor._wrap(self._out_arr, self._backend)
-        if _mode.enabled:
-            out._requires_grad, out.grad_fn = True, self
-        return out
-
-    @property
-    def needs_input_grad(self):
-        if not self._next and self._nargs:  # forward ran without recording
-            return (False,) * self._nargs
-        return tuple(e is not None for e in self._next)
-
-    @property
-    def next_functions(self):
-        return tuple((None, 0) if e is None else (e[0].grad_fn or _Leaf(e[0]) if isinstance(e[0], Tensor) else e[0],
-                                                  e[2]) for e in self._next)
-
-    def mark_non_differentiable(self, *outputs):
-        self._non_diff = {id(o) for o in outputs}
-
     _torch_name = None  # PyTorch's name for this node (the built-in ones get theirs after they are all defined)
 
     def name(self):
@@ -283,16 +393,10 @@ class Function:
         n = type(self).__name__
         return n if n.endswith("Backward") else n + "Backward"
 
-    def __repr__(self):
-        return f"<{self.name()}>"
 
-    def _free(self):
-        if self._saved or self._keeps:
-            self._saved = _FREED
-        if self._keeps:  # the arrays backward read from ctx (masks, log-probabilities) are freed too
-            for k in [k for k, v in vars(self).items() if hasattr(v, "shape") and not k.startswith("_")]:
-                delattr(self, k)
-        self._out_arr = None
+@_extend(Function)
+class _FunctionApply:
+    """apply: run forward, record the node."""
 
     @classmethod
     @storage.silent_fp  # NumPy's floating-point warnings off while the op runs: PyTorch is silent (notebook 01)
@@ -363,9 +467,23 @@ class Function:
         return outs
 
 
-def _device_mismatch(a, b):
-    return RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                        f"{a.device} and {b.device}!")
+@_extend(Function)
+class _FunctionEdges:
+    """What a node shows of its edges."""
+
+    @property
+    def needs_input_grad(self):
+        if not self._next and self._nargs:  # forward ran without recording
+            return (False,) * self._nargs
+        return tuple(e is not None for e in self._next)
+
+    @property
+    def next_functions(self):
+        return tuple((None, 0) if e is None else (e[0].grad_fn or _Leaf(e[0]) if isinstance(e[0], Tensor) else e[0],
+                                                  e[2]) for e in self._next)
+
+    def __repr__(self):
+        return f"<{self.name()}>"
 
 
 class _Leaf:
@@ -381,7 +499,179 @@ class _Leaf:
         return "<AccumulateGrad>"
 
 
-# -- the engine: reverse topological order, gradients accumulated ----------------------
+@_extend(Function)
+class _FunctionLifetime:
+    """Saved outputs, non-differentiable outputs, freeing."""
+
+    @property
+    def saved_output(self):
+        """The op's own result, reattached to this node so that create_graph can differentiate through it."""
+        if self._out_arr is None:
+            raise RuntimeError(_FREED_MESSAGE)
+        if self._out_version[0] != self._out_version[1][0]:
+            raise RuntimeError(f"the output of {self.name()} was modified by an inplace operation after it was "
+                               f"saved for backward; replace the in-place operation by an out-of-place one.")
+        out = Tensor._wrap(self._out_arr, self._backend)
+        if _mode.enabled:
+            out._requires_grad, out.grad_fn = True, self
+        return out
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_diff = {id(o) for o in outputs}
+
+    def _free(self):
+        if self._saved or self._keeps:
+            self._saved = _FREED
+        if self._keeps:  # the arrays backward read from ctx (masks, log-probabilities) are freed too
+            for k in [k for k, v in vars(self).items() if hasattr(v, "shape") and not k.startswith("_")]:
+                delattr(self, k)
+        self._out_arr = None
+
+
+def _device_mismatch(a, b):
+    return RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                        f"{a.device} and {b.device}!")
+
+
+class Add(Function):
+    saves_input = False
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return binary(np.add, _arr(a), _arr(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+@_extend(Tensor)
+class _TensorAdd:
+    """a + b and 2 + a."""
+
+    def __add__(self, other):
+        return Add.apply(self, other)
+
+    def __radd__(self, other):
+        return Add.apply(other, self)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        # save only what backward will read: d(a*b)/da needs b, d(a*b)/db needs a
+        ctx.save_for_backward(a if _needs(b) else None, b if _needs(a) else None)
+        return binary(np.multiply, _arr(a), _arr(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad * b if da else None), (grad * a if db else None)
+
+
+def _needs(x):
+    """Does x (a Tensor or a number) take part in differentiation?"""
+    return isinstance(x, Tensor) and x.requires_grad
+
+
+@_extend(Tensor)
+class _TensorMul:
+    """a * b and 2 * a."""
+
+    def __mul__(self, other):
+        return Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return Mul.apply(other, self)
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        if a._arr.dtype == np.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
+        return np.negative(a._arr)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+@_extend(Tensor)
+class _TensorNeg:
+    """-a, +a and neg."""
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def neg(self):
+        return Neg.apply(self)
+
+
+def _is_bool(x):
+    return type(x) is builtins.bool or getattr(x, "dtype", None) == np.bool_
+
+
+class Sub(Function):
+    saves_input = False
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a_, b_ = _arr(a), _arr(b)
+        bools = _is_bool(a_) + _is_bool(b_)
+        if bools:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                               "`logical_xor()` operator instead." if bools == 2 else
+                               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        if not isinstance(a, Tensor):
+            ctx._torch_name = "RsubBackward1"  # 2 - x: PyTorch's rsub(x, 2)
+        return binary(np.subtract, a_, b_)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+@_extend(Tensor)
+class _TensorSub:
+    """a - b and 2 - a."""
+
+    def __sub__(self, other):
+        return Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return Sub.apply(other, self)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if _needs(b) else None, b)
+        return true_divide(_arr(a), _arr(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad / b if da else None), (-grad * a / (b * b) if db else None)
+
+
+@_extend(Tensor)
+class _TensorDiv:
+    """a / b and 2 / a."""
+
+    def __truediv__(self, other):
+        return Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return Div.apply(other, self)
+
 
 def _dependencies(roots):
     """For every node reachable from `roots`: how many edges lead into it from other nodes."""
@@ -403,6 +693,56 @@ def _dependencies(roots):
 
 def _accumulate(a, b):
     return b if a is None else a + b
+
+
+def _sum_to(g, shape, node=None):
+    """Unbroadcast a gradient to its input's shape: done once, here, for every op."""
+    try:
+        ok = len(g.shape) >= len(shape) and broadcast_shapes(shape, g.shape) == g.shape
+    except RuntimeError:
+        ok = False
+    if not ok:
+        who = "backward" if node is None else f"function {node.name()}"
+        raise RuntimeError(f"{who} returned an invalid gradient: got shape {list(g.shape)} but expected a shape "
+                           f"compatible with {list(shape)} (the input's shape, or one it broadcasts to)")
+    if _mode.enabled:  # create_graph: keep the reduction on the graph
+        return SumTo.apply(g, shape)
+    return Tensor._from(unbroadcast(g._arr, shape), g._backend)
+
+
+def _deliver(leaf, g, capture, handed=None):
+    """A gradient reaches a leaf: collect it (autograd.grad) or accumulate it into leaf.grad."""
+    if capture is not None:
+        if leaf in capture:
+            capture[leaf] = _accumulate(capture[leaf], g)
+        return
+    if not leaf.requires_grad:
+        return
+    if not _mode.enabled:
+        g = g.detach()  # the same array, without history
+    if leaf.grad is None:
+        # own the gradient: a contiguous array that no other leaf (and no caller) also holds. Arrays, not tensors,
+        # are what is shared: x + y hands one gradient array to both x and y.
+        if handed is None or id(g._arr) in handed or g._arr.base is not None or not g.is_contiguous():
+            g = Clone.apply(g, "C")  # in C order, like the (contiguous) leaf, so x.grad.view(-1) works
+        if handed is not None:
+            handed.add(id(g._arr))
+        leaf._grad = g
+    else:
+        g = leaf.grad + g  # a new array: the one .grad held before may be shared with the graph
+        leaf._grad = g if g.is_contiguous() else Clone.apply(g, "C")
+
+
+class Clone(Function):
+    """A copy: in C order for contiguous(), in the same layout for clone() (PyTorch's preserve_format)."""
+
+    @staticmethod
+    def forward(ctx, a, order="C"):
+        return a._backend.xp.array(a._arr, copy=True, order=order)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
 
 
 @storage.silent_fp
@@ -479,44 +819,6 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
         _mode.enabled = prev
 
 
-def _sum_to(g, shape, node=None):
-    """Unbroadcast a gradient to its input's shape: done once, here, for every op."""
-    try:
-        ok = len(g.shape) >= len(shape) and broadcast_shapes(shape, g.shape) == g.shape
-    except RuntimeError:
-        ok = False
-    if not ok:
-        who = "backward" if node is None else f"function {node.name()}"
-        raise RuntimeError(f"{who} returned an invalid gradient: got shape {list(g.shape)} but expected a shape "
-                           f"compatible with {list(shape)} (the input's shape, or one it broadcasts to)")
-    if _mode.enabled:  # create_graph: keep the reduction on the graph
-        return SumTo.apply(g, shape)
-    return Tensor._from(unbroadcast(g._arr, shape), g._backend)
-
-
-def _deliver(leaf, g, capture, handed=None):
-    """A gradient reaches a leaf: collect it (autograd.grad) or accumulate it into leaf.grad."""
-    if capture is not None:
-        if leaf in capture:
-            capture[leaf] = _accumulate(capture[leaf], g)
-        return
-    if not leaf.requires_grad:
-        return
-    if not _mode.enabled:
-        g = g.detach()  # the same array, without history
-    if leaf.grad is None:
-        # own the gradient: a contiguous array that no other leaf (and no caller) also holds. Arrays, not tensors,
-        # are what is shared: x + y hands one gradient array to both x and y.
-        if handed is None or id(g._arr) in handed or g._arr.base is not None or not g.is_contiguous():
-            g = Clone.apply(g, "C")  # in C order, like the (contiguous) leaf, so x.grad.view(-1) works
-        if handed is not None:
-            handed.add(id(g._arr))
-        leaf._grad = g
-    else:
-        g = leaf.grad + g  # a new array: the one .grad held before may be shared with the graph
-        leaf._grad = g if g.is_contiguous() else Clone.apply(g, "C")
-
-
 def _make_grads(outputs, grad_outputs):
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
@@ -556,6 +858,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     _run_backward(tensors, _make_grads(tensors, grad_tensors), retain_graph, create_graph)
 
 
+@_extend(Tensor)
+class _TensorBackward:
+    """tensor.backward()."""
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to leaf.grad."""
+        backward(self, None if gradient is None else [gradient], retain_graph, create_graph)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of `outputs` with respect to `inputs`, returned (leaves' .grad is left alone)."""
     outputs = [_fresh(t) for t in ([outputs] if isinstance(outputs, Tensor) else outputs)]
@@ -580,117 +891,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-# -- the Tensor ------------------------------------------------------------------------
-
-def _arr(x):
-    """The array behind a Tensor, or the value itself (a Python number)."""
-    return x._arr if isinstance(x, Tensor) else x
-
-
-def parse_to_args(*args, **kwargs):
-    """(device, dtype) from the ways PyTorch's .to() is called: to('cuda'), to(float64), to(device, dtype),
-    to(other_tensor), to(device=..., dtype=...). Either may be None. Module.to (notebook 05) uses it too."""
-    device, dtype = kwargs.get("device"), kwargs.get("dtype")
-    for a in args:
-        if isinstance(a, storage.dtype) or a in (float, int, builtins.bool):
-            dtype = storage.as_dtype(a)
-        elif isinstance(a, Tensor):
-            device, dtype = a.device, a.dtype
-        else:
-            device = a
-    return device, dtype
-
-
-class Tensor(StridedTensor):
-    """A strided tensor that records the operations applied to it, so gradients can flow back."""
-
-    _requires_grad = False
-    _grad = None
-    grad_fn = None
-    _output_nr = 0
-    _vbox = None  # version counter, a one-element list shared by a tensor and its views
-    _base = None  # for a view: the tensor that owns the buffer (never itself a view)
-    _hist = 0  # on a base: how many recorded in-place writes have rewritten its history
-    _hist_seen = 0  # on a view: the base's _hist when this view's history was made
-    __array_priority__ = 1000
-    __array_ufunc__ = None  # NumPy defers to our reflected operators (np.float32(2) * t is a Tensor)
-    __hash__ = object.__hash__
-
-    @classmethod
-    def _from(cls, x, backend=cpu_backend):
-        """A Tensor around a kernel's array, or around a storage-level view."""
-        t = cls.__new__(cls)
-        if type(x) is np.ndarray:
-            t._arr = x
-        elif isinstance(x, StridedTensor):
-            t._arr, t._buf, t._strides, t._offset, t._backend = x._arr, x._buf, x._strides, x._offset, x._backend
-            return t
-        elif isinstance(x, np.generic):  # NumPy returns scalars from 0-d math: keep an array
-            t._arr = np.asarray(x)
-        else:
-            t._arr = x
-        if backend is not cpu_backend:
-            t._backend = backend
-        return t
-
-    # -- autograd attributes ---------------------------------------------
-    @property
-    def requires_grad(self):
-        return self._requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, flag):
-        """`x.requires_grad = True` with PyTorch's checks: a bool, on a leaf, of a floating dtype. (The library's
-        own code sets `_requires_grad`: its results are right by construction.)"""
-        if type(flag) is not builtins.bool:
-            raise RuntimeError("requires_grad must be a bool")
-        if self.grad_fn is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables." + (
-                "" if flag else " If you want to use a computed variable in a subgraph that doesn't require "
-                                "differentiation use var_no_grad = var.detach()."))
-        if flag and self._arr.dtype.kind != "f":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
-        self._requires_grad = flag
-
-    @property
-    def grad(self):
-        return self._grad
-
-    @grad.setter
-    def grad(self, value):
-        """`x.grad = g` with PyTorch's checks: None, or a tensor of x's shape, dtype and device."""
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                                f"{type(value).__name__}")
-            if value.shape != self.shape:
-                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
-                                   f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the "
-                                   f"same size")
-            if value.dtype is not self.dtype:
-                raise RuntimeError(f"attempting to assign a gradient with dtype '{_C_NAMES[value._arr.dtype][1]}' to a "
-                                   f"tensor with grad_dtype '{storage.torch_name(self.dtype)}'. The gradient must "
-                                   f"match the tensor's grad_dtype (defaults to the tensor's dtype).")
-            if value.device != self.device:
-                raise RuntimeError(f"attempting to assign a gradient located on device with type "
-                                   f"'{value.device.type}' to a tensor located on device with type "
-                                   f"'{self.device.type}'. Please ensure that the gradient and the tensor are on "
-                                   f"the same device")
-        self._grad = value
-
-    @property
-    def is_leaf(self):
-        return self.grad_fn is None
-
-    def requires_grad_(self, requires_grad=True):
-        if self.grad_fn is not None and not requires_grad:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
-                               "computed variable in a subgraph that doesn't require differentiation use "
-                               "var_no_grad = var.detach().")
-        if requires_grad and self._arr.dtype.kind != "f":
-            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype.name})")
-        self._requires_grad = builtins.bool(requires_grad)
-        return self
+@_extend(Tensor)
+class _TensorRetainGrad:
+    """retain_grad."""
 
     def retain_grad(self):
         """Keep .grad for this non-leaf tensor too (leaves always keep it)."""
@@ -705,436 +908,271 @@ class Tensor(StridedTensor):
         if self not in node._retained:
             node._retained.append(self)
 
-    def detach(self):
-        """The same data (shared buffer), cut off from the graph."""
-        t = Tensor._from(self)
-        t._vbox = self._vbox or self._make_vbox()
-        return t
-
-    def detach_(self):
-        if self._base is not None and self._base.requires_grad:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn, self._requires_grad = None, False
-        return self
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to leaf.grad."""
-        backward(self, None if gradient is None else [gradient], retain_graph, create_graph)
-
-    @property
-    def _version(self):
-        return 0 if self._vbox is None else self._vbox[0]
-
-    def _make_vbox(self):
-        self._vbox = [0]
-        return self._vbox
-
-    @property
-    def data(self):
-        """The same memory, cut off from the graph and from its version counter: writes through .data are
-        invisible to autograd's checks (PyTorch's rule; detach() shares the counter and is the safe choice)."""
-        return Tensor._from(self)
-
-    @data.setter
-    def data(self, other):
-        self._arr, self._buf, self._strides, self._offset = other._arr, other._buf, other._strides, other._offset
-        self._backend = other._backend
-        self._bump()
-
-    # -- conversion ----------------------------------------------------------
-    def numpy(self):
-        if self.requires_grad:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return super().numpy()
-
-    def __array__(self, dtype=None, copy=None):
-        arr = self.numpy()
-        return arr if dtype is None else arr.astype(dtype)
-
-    def to(self, *args, **kwargs):
-        """Move to a device and/or cast to a dtype: to('cuda'), to(float64), to(device, dtype)."""
-        device, dtype = parse_to_args(*args, **kwargs)
-        out = self
-        if device is not None:
-            backend = storage.get_backend(device)
-            if backend is not self._backend:
-                out = ToDevice.apply(out, backend)
-        if dtype is not None and storage.as_dtype(dtype) is not out.dtype:
-            out = Cast.apply(out, storage.as_dtype(dtype))
-        return out
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else device)
-
-    def type(self, dtype=None):
-        return f"course_lib.{self.dtype.name}" if dtype is None else self.to(dtype)
-
-    def float(self):
-        return self.to(storage.float32)
-
-    def double(self):
-        return self.to(storage.float64)
-
-    def half(self):
-        return self.to(storage.float16)
-
-    def long(self):
-        return self.to(storage.int64)
-
-    def int(self):
-        return self.to(storage.int32)
-
-    def bool(self):
-        return self.to(storage.bool_)
-
-    def is_floating_point(self):
-        return self._arr.dtype.kind == "f"
-
-    def clone(self):
-        return Clone.apply(self, "K")
-
-    def contiguous(self):
-        return self if self.is_contiguous() else Clone.apply(self, "C")
-
-    def __bool__(self):
-        if self._arr.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
-                               f"(shape {tuple(self.shape)}); use .any() or .all()")
-        return builtins.bool(self.item())
-
-    def _python_number(self):  # float(t), int(t), complex(t): PyTorch's ValueError (t.item() raises RuntimeError)
-        if self._arr.size != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return self.item()
-
-    def __float__(self):
-        return builtins.float(self._python_number())
-
-    def __int__(self):
-        return builtins.int(self._python_number())
-
-    def __index__(self):
-        if self._arr.dtype.kind not in "iu" or self._arr.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return builtins.int(self.item())
-
-    def __iter__(self):
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
-
-    def __repr__(self):
-        _fresh(self)  # a view whose base was rewritten shows its current grad_fn
-        extras = []
-        if self._backend is not cpu_backend:
-            extras.append(f"device='{self.device}'")
-        if self.numel() == 0 and self.ndim != 1:  # an empty tensor's shape is not visible in []
-            extras.append(f"size={tuple(self.shape)}")
-        if self.dtype not in (storage.float32, storage.int64, storage.bool_):
-            extras.append(f"dtype={self.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        body = _format_array(self._backend.to_numpy(self._arr))
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
-
-    def __format__(self, spec):
-        if self.ndim == 0:  # f"{loss:.4f}" formats the number, as in PyTorch
-            return format(self.item(), spec)
-        if spec:
-            raise TypeError("unsupported format string passed to Tensor.__format__")
-        return repr(self)
-
-    # -- copies: copy.deepcopy (a model's best weights) and pickle -------------------
-    def __deepcopy__(self, memo):
-        if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                               "protocol at the moment. Use .detach() first, or deepcopy the leaves.")
-        new = type(self).__new__(type(self))
-        memo[id(self)] = new
-        new._arr, new._backend = self._arr.copy(), self._backend
-        for k, v in self.__dict__.items():  # requires_grad, grad, and any attribute a user set
-            if k not in _STORAGE_FIELDS and k not in _GRAPH_FIELDS:
-                setattr(new, k, copy.deepcopy(v, memo))
-        return new
-
-    def __reduce_ex__(self, protocol):
-        if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) can be pickled; "
-                               "use .detach() first.")
-        data = self._backend.to_numpy(self._arr).copy()  # the gradient is not pickled, as in PyTorch
-        return _rebuild_tensor, (type(self), data, self.device.type, self.requires_grad, None)
-
-    # -- views (differentiable, sharing the buffer) ------------------------------
-    def as_strided(self, size, stride, storage_offset=None):
-        return AsStrided.apply(self, tuple(size), tuple(stride), storage_offset)
-
-    def permute(self, *dims):
-        return Permute.apply(self, storage._size_args(dims))
-
-    def transpose(self, dim0, dim1):
-        nd = self.ndim
-        if nd == 0:
-            normalize_dim(dim0, 0), normalize_dim(dim1, 0)  # only 0 and -1 name a 0-d tensor's dim
-            return self
-        order = list(range(nd))
-        a, b = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
-        order[a], order[b] = order[b], order[a]
-        return _named(Permute.apply(self, tuple(order)), "TransposeBackward0")
-
-    swapaxes = transpose
-
-    def view(self, *shape):
-        return View.apply(self, storage._size_args(shape))
-
-    def reshape(self, *shape):
-        return Reshape.apply(self, storage._size_args(shape))
-
-    def view_as(self, other):
-        return self.view(other.shape)
-
-    def expand(self, *sizes):
-        return Expand.apply(self, storage._size_args(sizes))
-
-    def expand_as(self, other):
-        return self.expand(other.shape)
-
-    def unsqueeze(self, dim):
-        return _named(Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape), "UnsqueezeBackward0")
-
-    def squeeze(self, dim=None):
-        out = Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
-        return _named(out, "SqueezeBackward0" if dim is None else "SqueezeBackward1")
-
-    def unfold(self, dimension, size, step):
-        return Unfold.apply(self, dimension, size, step)
-
-    def split(self, split_size_or_sections, dim=0):
-        """Consecutive pieces along dim, as views: of one size (the last may be shorter), or of the given sizes."""
-        if self.ndim == 0:
-            raise RuntimeError("split expects at least a 1-dimensional tensor")
-        dim = normalize_dim(dim, self.ndim)
-        n = self.shape[dim]
-        if isinstance(split_size_or_sections, int):
-            size = split_size_or_sections
-            if size < 0:
-                raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
-            if size == 0 and n:
-                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-            sizes = ([size] * (n // size) + ([n % size] if n % size else [])) if size else []
-            sizes = sizes or [0]
-        else:
-            sizes = [int(k) for k in split_size_or_sections]
-            if builtins.sum(sizes) != n or builtins.any(k < 0 for k in sizes):
-                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
-                                   f"at dimension {dim}), but got split_sizes={sizes}")
-        lead = (slice(None),) * dim
-        pieces, start = [], 0
-        for k in sizes:
-            pieces.append(_named(self[lead + (slice(start, start + k),)], "SplitBackward0"))
-            start += k
-        return tuple(pieces)
-
-    def chunk(self, chunks, dim=0):
-        """`chunks` views along dim, each ceil(n / chunks) long (the last may be shorter, or missing)."""
-        if self.ndim == 0:
-            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-        if chunks <= 0:
-            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-        n = self.size(dim)
-        return self.split(-(-n // chunks) if n else [0] * chunks, dim)
-
-    def __getitem__(self, key):
-        key = storage.index_key(key)  # x[i] with a 0-d integer tensor i is x[int(i)]: a view
-        if isinstance(key, Tensor) or (isinstance(key, tuple) and any(isinstance(k, (Tensor, list)) for k in key)) \
-                or isinstance(key, list):
-            split = storage.select_first(key, self.ndim)
-            if split is not None:  # x[0, :, idx]: PyTorch selects with the ints first, then indexes the view
-                return self[split[0]][split[1]]
-            return Index.apply(self, key)
-        return Slice.apply(self, key)
-
-    # -- in-place writes: version counter, leaf check, history rewritten --------
-    def _check_inplace(self, others=()):
-        if not _mode.enabled:
-            return False
-        if self.requires_grad:
-            if self.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
-                                   "Wrap the update in `with no_grad():` (course_lib.no_grad, like torch.no_grad), "
-                                   "or use an out-of-place op.")
-        elif not any(isinstance(o, Tensor) and o.requires_grad for o in others):
-            return False
-        base = self._base
-        if base is not None:
-            if base.grad_fn is None and base.requires_grad:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
-                                   "operation.")
-            _fresh(self)  # the op records this view's current history
-        return True
-
-    def _rebase(self, out):
-        """After an in-place op on a recorded tensor: self takes the result's values and its history.
-
-        On a view the values land in the base's buffer, so the *base's* history is rewritten: CopySlices says
-        "the base as it was, except this region, which is now `out`"; the view becomes that region of the
-        new base. Other views of the base notice (base._hist moved on) and regenerate their history when next
-        used, as in PyTorch."""
-        storage._check_no_overlap(self._arr)  # unrecorded writes are checked by the storage layer
-        self._arr[...] = out._arr
-        base = self._base
-        if base is None:
-            self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
-            self._hist += 1
-        else:
-            old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
-            old._requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
-            region = _region(self)
-            CopySlices.apply(old, out, (base, region))  # returns base, now with grad_fn CopySlices
-            base._output_nr = 0
-            base._hist += 1
-            _regenerate(self, region)
-        return self._bump()
-
-    def _bump(self):
-        box = self._vbox or self._make_vbox()
-        box[0] += 1
-        return self
-
-    def _snapshot(self):
-        """self's current values and history in a tensor of its own: the input an in-place op records, so that
-        what its backward saves survives the write into self."""
-        t = Tensor._from(self._arr.copy(), self._backend)
-        t._requires_grad, t.grad_fn, t._output_nr = self.requires_grad, self.grad_fn, self._output_nr
-        return t
-
-    @storage.silent_fp
-    def _inplace_op(self, fn, kernel, other):
-        if self._check_inplace((other,)):
-            return self._rebase(fn.apply(self._snapshot() if fn.saves_input else self, other))
-        if isinstance(other, Tensor) and other._backend is not self._backend:
-            raise _device_mismatch(self._backend, other._backend)
-        StridedTensor._inplace(self, kernel, other)
-        return self._bump()
-
-    def add_(self, other, alpha=1):
-        return self._inplace_op(Add, np.add, other if alpha == 1 else other * alpha)
-
-    def sub_(self, other, alpha=1):
-        return self._inplace_op(Sub, np.subtract, other if alpha == 1 else other * alpha)
-
-    def mul_(self, other):
-        return self._inplace_op(Mul, np.multiply, other)
-
-    def div_(self, other):
-        return self._inplace_op(Div, np.true_divide, other)
-
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
-
-    def clamp_(self, min=None, max=None):
-        if self._check_inplace():
-            return self._rebase(Clamp.apply(self._snapshot(), min, max))
-        out = self._arr if min is None else binary(np.maximum, self._arr, min)
-        StridedTensor._write(self, out if max is None else binary(np.minimum, out, max))
-        return self._bump()
-
-    def fill_(self, value):
-        storage._fill_value(value)  # a number or a 0-d tensor, as PyTorch requires
-        if self._check_inplace((value,)):
-            return self._rebase(SetItem.apply(self, Ellipsis, value))
-        StridedTensor.fill_(self, value)
-        return self._bump()
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def copy_(self, src):
-        storage.check_copy(self, src)
-        if self._check_inplace((src,)):
-            return self._rebase(SetItem.apply(self, Ellipsis, src))
-        StridedTensor._write(self, src)
-        return self._bump()
-
-    def __setitem__(self, key, value):
-        key = storage.index_key(key)
-        split = storage.select_first(key, self.ndim)
-        if split is not None:  # x[0, :, idx] = v: write through the view x[0] (as PyTorch orders the dims)
-            self[split[0]][split[1]] = value
-            return
-        if self._check_inplace((value,)):
-            self._rebase(SetItem.apply(self, key, value))
-            return
-        StridedTensor._write(self, value, key)
-        self._bump()
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        g = generator or storage.default_generator()
-        return self._fill_random(g.normal(mean, std, self.shape))
-
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        g = generator or storage.default_generator()
-        return self._fill_random(g.uniform(a, b, self.shape))
-
-    def _fill_random(self, values):
-        self._check_inplace()
-        self._arr[...] = self._backend.from_numpy(values.astype(self._arr.dtype))
-        return self._bump()
-
-    # -- math: every operator is a Function below -------------------------------------
-    def __add__(self, other):
-        return Add.apply(self, other)
-
-    def __radd__(self, other):
-        return Add.apply(other, self)
-
-    def __sub__(self, other):
-        return Sub.apply(self, other)
-
-    def __rsub__(self, other):
-        return Sub.apply(other, self)
-
-    def __mul__(self, other):
-        return Mul.apply(self, other)
-
-    def __rmul__(self, other):
-        return Mul.apply(other, self)
-
-    def __truediv__(self, other):
-        return Div.apply(self, other)
-
-    def __rtruediv__(self, other):
-        return Div.apply(other, self)
-
-    def __pow__(self, other):
-        return Pow.apply(self, other)
-
-    def __rpow__(self, other):
-        return Pow.apply(other, self)
-
-    def __matmul__(self, other):
-        return MatMul.apply(self, other)
-
-    def __rmatmul__(self, other):
-        return MatMul.apply(other, self)
-
-    def __neg__(self):
-        return Neg.apply(self)
-
-    def __pos__(self):
-        return self
+
+def _float(x):
+    """Math functions of integer tensors give float32, as in PyTorch."""
+    return x if x.dtype.kind == "f" else x.astype(np.float32)
+
+
+class Exp(Function):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.exp(_float(a._arr))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.saved_output
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(_float(a._arr))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / a
+
+
+@_extend(Tensor)
+class _TensorExpLog:
+    """exp, log."""
+
+    def exp(self):
+        return Exp.apply(self)
+
+    def log(self):
+        return Log.apply(self)
+
+
+class Sqrt(Function):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.sqrt(_float(a._arr))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / (2 * ctx.saved_output)
+
+
+@_extend(Tensor)
+class _TensorSqrt:
+    """sqrt."""
+
+    def sqrt(self):
+        return Sqrt.apply(self)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(_float(a._arr))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * a.cos()
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(_float(a._arr))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return -grad * a.sin()
+
+
+@_extend(Tensor)
+class _TensorSinCos:
+    """sin, cos."""
+
+    def sin(self):
+        return Sin.apply(self)
+
+    def cos(self):
+        return Cos.apply(self)
+
+
+class Tanh(Function):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.tanh(_float(a._arr))
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.saved_output
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Function):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        x = _float(a._arr)
+        # split by sign so exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.saved_output
+        return grad * y * (1 - y)
+
+
+@_extend(Tensor)
+class _TensorTanhSigmoid:
+    """tanh, sigmoid."""
+
+    def tanh(self):
+        return Tanh.apply(self)
+
+    def sigmoid(self):
+        return Sigmoid.apply(self)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        if a._arr.dtype == np.bool_:
+            raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
+        ctx.save_for_backward(a)
+        return np.abs(a._arr)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * Sign.apply(a)
+
+
+class Sign(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.sign(a._arr)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+@_extend(Tensor)
+class _TensorAbs:
+    """abs."""
 
     def __abs__(self):
         return Abs.apply(self)
 
-    def __floordiv__(self, other):
-        return _no_grad_binary(np.floor_divide, self, other)
+    def abs(self):
+        return Abs.apply(self)
 
-    def __mod__(self, other):
-        return _no_grad_binary(np.remainder, self, other)
+
+class Relu(Function):
+    _keeps = True  # backward reads ctx.mask
+
+    @staticmethod
+    def forward(ctx, a):
+        x = a._arr
+        if x.dtype == np.bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        ctx.mask = x > 0
+        return np.maximum(x, x.dtype.type(0))  # not x * mask: -inf * 0 would be nan
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * Tensor._from(ctx.mask, grad._backend)
+
+
+@_extend(Tensor)
+class _TensorRelu:
+    """relu."""
+
+    def relu(self):
+        return Relu.apply(self)
+
+
+class Maximum(Function):
+    _keeps = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a_, b_ = _arr(a), _arr(b)
+        ctx.a_wins = binary(np.greater, a_, b_)
+        ctx.tie = binary(np.equal, a_, b_)
+        return binary(np.maximum, a_, b_)
+
+    @staticmethod
+    def backward(ctx, grad):
+        wa = Tensor._from((ctx.a_wins + 0.5 * ctx.tie).astype(grad._arr.dtype), grad._backend)  # ties share it
+        return grad * wa, grad * (1 - wa)
+
+
+class Minimum(Maximum):
+    """Maximum's backward, with "a wins" meaning a < b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a_, b_ = _arr(a), _arr(b)
+        ctx.a_wins = binary(np.less, a_, b_)
+        ctx.tie = binary(np.equal, a_, b_)
+        return binary(np.minimum, a_, b_)
+
+
+@_extend(Tensor)
+class _TensorMaximum:
+    """maximum, minimum."""
+
+    def maximum(self, other):
+        return Maximum.apply(self, other)
+
+    def minimum(self, other):
+        return Minimum.apply(self, other)
+
+
+class Where(Function):
+    _keeps = True  # backward reads ctx.cond
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        c = _arr(cond)
+        ctx.cond = c
+        return where_kernel(c, _arr(a), _arr(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        c = Tensor._from(ctx.cond, grad._backend)
+        return None, Where.apply(c, grad, 0.0), Where.apply(c, 0.0, grad)
+
+
+@storage.silent_fp
+def _no_grad_binary(ufunc, a, b):
+    """Operators with no gradient (comparisons, //, %, &, |): computed directly, never recorded."""
+    backend = a._backend
+    if isinstance(b, Tensor) and b._backend is not backend:
+        raise _device_mismatch(backend, b._backend)
+    b_arr = _arr(b)
+    if ufunc is np.floor_divide or ufunc is np.remainder:
+        _check_integer_divisor(a._arr, b_arr)
+    return Tensor._from(binary(ufunc, a._arr, b_arr), backend)
+
+
+@_extend(Tensor)
+class _TensorCompare:
+    """Comparisons: bool tensors, never recorded."""
+
+    __hash__ = object.__hash__  # defining __eq__ would otherwise remove it
 
     def __eq__(self, other):
         if other is None or isinstance(other, str):  # as PyTorch: never equal, so `x in [None, ...]` works
@@ -1157,337 +1195,6 @@ class Tensor(StridedTensor):
 
     def __ge__(self, other):
         return _no_grad_binary(np.greater_equal, self, other)
-
-    def __and__(self, other):
-        return _no_grad_binary(np.logical_and if self.dtype is storage.bool_ else np.bitwise_and, self, other)
-
-    def __or__(self, other):
-        return _no_grad_binary(np.logical_or if self.dtype is storage.bool_ else np.bitwise_or, self, other)
-
-    def __invert__(self):
-        return Tensor._from(np.logical_not(self._arr) if self._arr.dtype == np.bool_ else ~self._arr, self._backend)
-
-    def add(self, other, alpha=1):
-        return Add.apply(self, other if alpha == 1 else other * alpha)
-
-    def sub(self, other, alpha=1):
-        return Sub.apply(self, other if alpha == 1 else other * alpha)
-
-    def mul(self, other):
-        return Mul.apply(self, other)
-
-    def div(self, other):
-        return Div.apply(self, other)
-
-    def pow(self, exponent):
-        return Pow.apply(self, exponent)
-
-    def matmul(self, other):
-        return MatMul.apply(self, other)
-
-    def neg(self):
-        return Neg.apply(self)
-
-    def exp(self):
-        return Exp.apply(self)
-
-    def log(self):
-        return Log.apply(self)
-
-    def sqrt(self):
-        return Sqrt.apply(self)
-
-    def abs(self):
-        return Abs.apply(self)
-
-    def sin(self):
-        return Sin.apply(self)
-
-    def cos(self):
-        return Cos.apply(self)
-
-    def tanh(self):
-        return Tanh.apply(self)
-
-    def sigmoid(self):
-        return Sigmoid.apply(self)
-
-    def relu(self):
-        return Relu.apply(self)
-
-    def clamp(self, min=None, max=None):
-        return Clamp.apply(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return Maximum.apply(self, other)
-
-    def minimum(self, other):
-        return Minimum.apply(self, other)
-
-    def eq(self, other):
-        return self == other
-
-    def sum(self, dim=None, keepdim=False):
-        return Sum.apply(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        return Mean.apply(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        return Var.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
-
-    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        return Std.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        if isinstance(dim, Tensor):
-            return Maximum.apply(self, dim)
-        return AMax.apply(self) if dim is None else _max_result(*MaxDim.apply(self, dim, keepdim, True))
-
-    def min(self, dim=None, keepdim=False):
-        if isinstance(dim, Tensor):
-            return Minimum.apply(self, dim)
-        return AMin.apply(self) if dim is None else _min_result(*MaxDim.apply(self, dim, keepdim, False))
-
-    def amax(self, dim=None, keepdim=False):
-        return AMax.apply(self) if dim is None else AMaxDim.apply(self, dim, keepdim, True)
-
-    def amin(self, dim=None, keepdim=False):
-        return AMin.apply(self) if dim is None else AMaxDim.apply(self, dim, keepdim, False)
-
-    def argmax(self, dim=None, keepdim=False):
-        if self._arr.dtype == np.bool_:  # PyTorch's rule (though max(dim) of a bool tensor works)
-            raise RuntimeError("argmax(): does not support bool input")
-        return Tensor._from(argmax_kernel(self._arr, dim, keepdim), self._backend)
-
-    def argmin(self, dim=None, keepdim=False):
-        if self._arr.dtype == np.bool_:
-            raise RuntimeError("argmin(): does not support bool input")
-        return Tensor._from(argmin_kernel(self._arr, dim, keepdim), self._backend)
-
-    def logsumexp(self, dim, keepdim=False):
-        if dim is None:  # PyTorch needs the dims named
-            raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not NoneType")
-        return LogSumExp.apply(self, dim, keepdim)
-
-    def softmax(self, dim):
-        return Softmax.apply(self, dim)
-
-    def log_softmax(self, dim):
-        return LogSoftmax.apply(self, dim)
-
-    def equal(self, other):
-        """True when both have the same shape and the same values (dtypes may differ), as torch.equal."""
-        return self.shape == other.shape and builtins.bool(np.array_equal(self._arr, other._arr))
-
-    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        """|self - other| <= atol + rtol * |other|, element by element (a bool tensor), as torch.isclose."""
-        if isinstance(other, Tensor) and other.dtype is not self.dtype:
-            raise RuntimeError(f"{storage.torch_name(self.dtype)} did not match {storage.torch_name(other.dtype)}")
-        return Tensor._from(np.isclose(self._arr, _arr(other), rtol, atol, equal_nan), self._backend)
-
-    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        """True when every element is close (see isclose): the check tests and tutorials reach for."""
-        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).all())
-
-    def all(self, dim=None):
-        return Tensor._from(self._arr.all(axis=dim), self._backend)
-
-    def any(self, dim=None):
-        return Tensor._from(self._arr.any(axis=dim), self._backend)
-
-    def sum_to_size(self, *size):
-        return SumTo.apply(self, storage._size_args(size))
-
-    def masked_fill(self, mask, value):
-        return _named(Where.apply(mask, value, self), "MaskedFillBackward0")
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return Reshape.apply(self, storage.flatten_shape(self.shape, start_dim, end_dim))
-
-    def t(self):
-        if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
-
-    @property
-    def T(self):
-        return self.permute(tuple(reversed(range(self.ndim))))
-
-    @property
-    def mT(self):
-        return self.transpose(-2, -1)
-
-
-def _format_array(arr):
-    """Numbers as PyTorch prints them (its _Formatter): whole floats as `1.`, else 4 decimals, scientific when
-    the nonzero magnitudes span more than 1000x (or pass 1e8, or go below 1e-4); every entry padded to one
-    width so columns line up. Widths come from the entries actually shown (the edges, for a big tensor)."""
-    shown = _summarized(arr)
-    kinds = {}
-    if arr.dtype.kind == "f":
-        finite = shown[np.isfinite(shown) & (shown != 0)].astype(np.float64)
-        mag = np.abs(finite)
-        if not mag.size:  # only zeros (and nan/inf): PyTorch prints them as whole numbers, `0.`
-            fmt, width = "{:.0f}.", 1
-        else:
-            whole = builtins.bool(np.all(finite == np.ceil(finite)))
-            wide = mag.max() / mag.min() > 1000.0 or mag.max() > 1e8
-            if wide or (not whole and mag.min() < 1e-4):
-                fmt = "{:.4e}"
-            else:
-                fmt = "{:.0f}." if whole else "{:.4f}"
-            width = builtins.max(len(fmt.format(v)) for v in (finite.max(), finite.min(), mag.min(), -mag.min()
-                                                             if finite.min() < 0 else mag.min()))
-        def number(v):
-            text = fmt.format(v) if np.isfinite(v) else str(float(v))
-            return text.rjust(width)
-        if arr.ndim == 0:
-            return number(arr.item()).strip()
-        kinds["float_kind"] = number
-    elif arr.dtype.kind == "b":
-        width = 5 if (~shown).any() else 4
-        kinds["bool"] = lambda v: str(builtins.bool(v)).rjust(width)
-    else:
-        width = builtins.max((len(str(v)) for v in (shown.max(), shown.min())), default=1) if shown.size else 1
-        kinds["int_kind"] = lambda v: str(v).rjust(width)
-    if arr.ndim == 0:
-        return str(arr.item())
-    text = np.array2string(arr, separator=", ", prefix="tensor(", formatter=kinds, threshold=1000, edgeitems=3,
-                           max_line_width=80)
-    return text.replace(", ...,", ",  ...,")  # PyTorch's summary gap
-
-
-def _summarized(arr, edge=3):
-    """The entries a summarized print shows: the first and last `edge` along every long dim."""
-    if arr.size <= 1000:
-        return arr
-    for d in range(arr.ndim):
-        if arr.shape[d] > 2 * edge:
-            arr = np.concatenate([arr.take(range(edge), d), arr.take(range(-edge, 0), d)], axis=d)
-    return arr
-
-
-_STORAGE_FIELDS = {"_arr", "_buf", "_strides", "_offset", "_backend"}
-_GRAPH_FIELDS = {"grad_fn", "_output_nr", "_vbox", "_base", "_hist", "_hist_seen"}
-
-
-def _rebuild_tensor(cls, data, device, requires_grad, grad):
-    """What unpickling calls: a leaf tensor of class `cls` holding a copy of `data`, on `device`."""
-    backend = storage.get_backend(device)
-    t = cls.__new__(cls)
-    t._arr, t._backend = backend.from_numpy(data), backend
-    if requires_grad:
-        t.requires_grad = True
-    if grad is not None:
-        t.grad = grad
-    return t
-
-
-def _return_type(name):
-    """x.max(dim) returns (values, indices) with names, printed like PyTorch's torch.return_types.max."""
-    def __repr__(self):
-        return f"course_lib.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
-    return type(name, (collections.namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
-
-
-_max_result, _min_result = _return_type("max"), _return_type("min")
-
-
-@storage.silent_fp
-def _no_grad_binary(ufunc, a, b):
-    """Operators with no gradient (comparisons, //, %, &, |): computed directly, never recorded."""
-    backend = a._backend
-    if isinstance(b, Tensor) and b._backend is not backend:
-        raise _device_mismatch(backend, b._backend)
-    b_arr = _arr(b)
-    if ufunc is np.floor_divide or ufunc is np.remainder:
-        _check_integer_divisor(a._arr, b_arr)
-    return Tensor._from(binary(ufunc, a._arr, b_arr), backend)
-
-
-def _check_integer_divisor(a, b):
-    """Integer // and % by zero: NumPy quietly gives 0 (with a warning); PyTorch refuses, and so do we."""
-    if result_type(a, b).kind in "iu" and not (b != 0 if type(b) is int else b.all()):
-        raise RuntimeError("ZeroDivisionError")
-
-
-# -- the ops: forward on arrays, backward with Tensor ops (so it is differentiable) ------
-
-class Add(Function):
-    saves_input = False
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return binary(np.add, _arr(a), _arr(b))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, grad
-
-
-def _is_bool(x):
-    return type(x) is builtins.bool or getattr(x, "dtype", None) == np.bool_
-
-
-class Sub(Function):
-    saves_input = False
-
-    @staticmethod
-    def forward(ctx, a, b):
-        a_, b_ = _arr(a), _arr(b)
-        bools = _is_bool(a_) + _is_bool(b_)
-        if bools:
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-                               "`logical_xor()` operator instead." if bools == 2 else
-                               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
-                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
-        if not isinstance(a, Tensor):
-            ctx._torch_name = "RsubBackward1"  # 2 - x: PyTorch's rsub(x, 2)
-        return binary(np.subtract, a_, b_)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, (-grad if ctx.needs_input_grad[1] else None)
-
-
-class Mul(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        # save only what backward will read: d(a*b)/da needs b, d(a*b)/db needs a
-        ctx.save_for_backward(a if _needs(b) else None, b if _needs(a) else None)
-        return binary(np.multiply, _arr(a), _arr(b))
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        da, db = ctx.needs_input_grad
-        return (grad * b if da else None), (grad * a if db else None)
-
-
-class Div(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a if _needs(b) else None, b)
-        return true_divide(_arr(a), _arr(b))
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        da, db = ctx.needs_input_grad
-        return (grad / b if da else None), (-grad * a / (b * b) if db else None)
-
-
-def _needs(x):
-    """Does x (a Tensor or a number) take part in differentiation?"""
-    return isinstance(x, Tensor) and x.requires_grad
-
-
-def _float(x):
-    """Math functions of integer tensors give float32, as in PyTorch."""
-    return x if x.dtype.kind == "f" else x.astype(np.float32)
 
 
 class Pow(Function):
@@ -1530,146 +1237,18 @@ class Pow(Function):
         return ga, gb
 
 
-class Neg(Function):
-    @staticmethod
-    def forward(ctx, a):
-        if a._arr.dtype == np.bool_:
-            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-                               "invert a mask, use the `~` or `logical_not()` operator instead.")
-        return np.negative(a._arr)
+@_extend(Tensor)
+class _TensorPow:
+    """a ** b, 2 ** a and pow."""
 
-    @staticmethod
-    def backward(ctx, grad):
-        return -grad
+    def __pow__(self, other):
+        return Pow.apply(self, other)
 
+    def __rpow__(self, other):
+        return Pow.apply(other, self)
 
-class Exp(Function):
-    save_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return np.exp(_float(a._arr))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.saved_output
-
-
-class Log(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.log(_float(a._arr))
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad / a
-
-
-class Sqrt(Function):
-    save_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return np.sqrt(_float(a._arr))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad / (2 * ctx.saved_output)
-
-
-class Abs(Function):
-    @staticmethod
-    def forward(ctx, a):
-        if a._arr.dtype == np.bool_:
-            raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
-        ctx.save_for_backward(a)
-        return np.abs(a._arr)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * Sign.apply(a)
-
-
-class Sign(Function):
-    @staticmethod
-    def forward(ctx, a):
-        return np.sign(a._arr)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * 0
-
-
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.sin(_float(a._arr))
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * a.cos()
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.cos(_float(a._arr))
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return -grad * a.sin()
-
-
-class Tanh(Function):
-    save_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return np.tanh(_float(a._arr))
-
-    @staticmethod
-    def backward(ctx, grad):
-        y = ctx.saved_output
-        return grad * (1 - y * y)
-
-
-class Sigmoid(Function):
-    save_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        x = _float(a._arr)
-        # split by sign so exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        y = ctx.saved_output
-        return grad * y * (1 - y)
-
-
-class Relu(Function):
-    _keeps = True  # backward reads ctx.mask
-
-    @staticmethod
-    def forward(ctx, a):
-        x = a._arr
-        if x.dtype == np.bool_:
-            raise RuntimeError("Boolean inputs not supported for relu")
-        ctx.mask = x > 0
-        return np.maximum(x, x.dtype.type(0))  # not x * mask: -inf * 0 would be nan
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * Tensor._from(ctx.mask, grad._backend)
+    def pow(self, exponent):
+        return Pow.apply(self, exponent)
 
 
 class Clamp(Function):
@@ -1707,81 +1286,174 @@ class Clamp(Function):
                 grad * Tensor._from(ctx.max_wins, b) if dmax else None)
 
 
-class Maximum(Function):
-    _keeps = True
+@_extend(Tensor)
+class _TensorClamp:
+    """clamp."""
 
+    def clamp(self, min=None, max=None):
+        return Clamp.apply(self, min, max)
+
+
+def _view_output(a, strided, ctx=None):
+    out = Tensor._from(strided)
+    out._vbox = a._vbox or a._make_vbox()
+    out._base = base = a if a._base is None else a._base
+    out._hist_seen = base._hist
+    return out
+
+
+class View(Function):
     @staticmethod
-    def forward(ctx, a, b):
-        a_, b_ = _arr(a), _arr(b)
-        ctx.a_wins = binary(np.greater, a_, b_)
-        ctx.tie = binary(np.equal, a_, b_)
-        return binary(np.maximum, a_, b_)
-
-    @staticmethod
-    def backward(ctx, grad):
-        wa = Tensor._from((ctx.a_wins + 0.5 * ctx.tie).astype(grad._arr.dtype), grad._backend)  # ties share it
-        return grad * wa, grad * (1 - wa)
-
-
-class Minimum(Maximum):
-    """Maximum's backward, with "a wins" meaning a < b."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        a_, b_ = _arr(a), _arr(b)
-        ctx.a_wins = binary(np.less, a_, b_)
-        ctx.tie = binary(np.equal, a_, b_)
-        return binary(np.minimum, a_, b_)
-
-
-class Where(Function):
-    _keeps = True  # backward reads ctx.cond
-
-    @staticmethod
-    def forward(ctx, cond, a, b):
-        c = _arr(cond)
-        ctx.cond = c
-        return where_kernel(c, _arr(a), _arr(b))
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return _view_output(a, StridedTensor.view(a, shape), ctx)
 
     @staticmethod
     def backward(ctx, grad):
-        c = Tensor._from(ctx.cond, grad._backend)
-        return None, Where.apply(c, grad, 0.0), Where.apply(c, 0.0, grad)
+        return grad.reshape(ctx.shape), None
 
 
-class Cast(Function):
+@_extend(Tensor)
+class _TensorView:
+    """view."""
+
+    def view(self, *shape):
+        return View.apply(self, storage._size_args(shape))
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+
+class Reshape(View):
     @staticmethod
-    def forward(ctx, a, dtype):
-        ctx.dtype = a.dtype
-        return a._arr.astype(dtype.np)
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        out = StridedTensor.reshape(a, shape)
+        if out._buf is a._buf:
+            return _view_output(a, out, ctx)
+        ctx._torch_name = "UnsafeViewBackward0"  # reshape had to copy
+        return Tensor._from(out)
+
+
+@_extend(Tensor)
+class _TensorReshape:
+    """reshape, flatten."""
+
+    def reshape(self, *shape):
+        return Reshape.apply(self, storage._size_args(shape))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return Reshape.apply(self, storage.flatten_shape(self.shape, start_dim, end_dim))
+
+
+def _named(out, name):
+    """Name the node that made `out` (for methods that share a node class, like t() and permute())."""
+    if out.grad_fn is not None:
+        out.grad_fn._torch_name = name
+    return out
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return _view_output(a, StridedTensor.permute(a, dims), ctx)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.to(ctx.dtype), None
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d % len(ctx.dims)] = i
+        return grad.permute(inverse), None
 
 
-class ToDevice(Function):
+@_extend(Tensor)
+class _TensorPermute:
+    """permute."""
+
+    def permute(self, *dims):
+        return Permute.apply(self, storage._size_args(dims))
+
+
+@_extend(Tensor)
+class _TensorTranspose:
+    """transposes."""
+
+    def transpose(self, dim0, dim1):
+        nd = self.ndim
+        if nd == 0:
+            normalize_dim(dim0, 0), normalize_dim(dim1, 0)  # only 0 and -1 name a 0-d tensor's dim
+            return self
+        order = list(range(nd))
+        a, b = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
+        order[a], order[b] = order[b], order[a]
+        return _named(Permute.apply(self, tuple(order)), "TransposeBackward0")
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
+
+    @property
+    def T(self):
+        return self.permute(tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+
+class SumTo(Function):
+    """Sum a broadcast gradient back to `shape` (the engine's unbroadcast, as an op for create_graph)."""
+
     @staticmethod
-    def forward(ctx, a, backend):
-        ctx.backend = a._backend
-        host = a._backend.to_numpy(a._arr)
-        return Tensor._from(backend.from_numpy(host), backend)
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return unbroadcast(a._arr, tuple(shape))
 
     @staticmethod
     def backward(ctx, grad):
-        return ToDevice.apply(grad, ctx.backend), None
+        return grad.expand(ctx.shape), None
 
 
-class Clone(Function):
-    """A copy: in C order for contiguous(), in the same layout for clone() (PyTorch's preserve_format)."""
-
+class Expand(Function):
     @staticmethod
-    def forward(ctx, a, order="C"):
-        return a._backend.xp.array(a._arr, copy=True, order=order)
+    def forward(ctx, a, sizes):
+        ctx.shape = a.shape
+        return _view_output(a, StridedTensor.expand(a, sizes), ctx)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None
+        return SumTo.apply(grad, ctx.shape), None
+
+
+@_extend(Tensor)
+class _TensorExpand:
+    """expand."""
+
+    def expand(self, *sizes):
+        return Expand.apply(self, storage._size_args(sizes))
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+
+@_extend(Tensor)
+class _TensorSqueeze:
+    """unsqueeze, squeeze, copies."""
+
+    def unsqueeze(self, dim):
+        return _named(Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape), "UnsqueezeBackward0")
+
+    def squeeze(self, dim=None):
+        out = Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
+        return _named(out, "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+
+    def clone(self):
+        return Clone.apply(self, "K")
+
+    def contiguous(self):
+        return self if self.is_contiguous() else Clone.apply(self, "C")
 
 
 _MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
@@ -1821,7 +1493,19 @@ class MatMul(Function):
         return ga, gb
 
 
-# reductions
+@_extend(Tensor)
+class _TensorMatMul:
+    """a @ b and matmul."""
+
+    def __matmul__(self, other):
+        return MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return MatMul.apply(other, self)
+
+    def matmul(self, other):
+        return MatMul.apply(self, other)
+
 
 def _keep_shape(shape, axes):
     return tuple(1 if d in axes else n for d, n in enumerate(shape))
@@ -1845,17 +1529,12 @@ class Sum(Function):
         return grad.expand(ctx.shape), None, None
 
 
-class SumTo(Function):
-    """Sum a broadcast gradient back to `shape` (the engine's unbroadcast, as an op for create_graph)."""
+@_extend(Tensor)
+class _TensorSum:
+    """sum."""
 
-    @staticmethod
-    def forward(ctx, a, shape):
-        ctx.shape = a.shape
-        return unbroadcast(a._arr, tuple(shape))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.expand(ctx.shape), None
+    def sum(self, dim=None, keepdim=False):
+        return Sum.apply(self, dim, keepdim)
 
 
 class Mean(Function):
@@ -1873,6 +1552,14 @@ class Mean(Function):
     def backward(ctx, grad):
         count = math.prod(ctx.shape[d] for d in ctx.axes)
         return (grad / count).reshape(_keep_shape(ctx.shape, ctx.axes)).expand(ctx.shape), None, None
+
+
+@_extend(Tensor)
+class _TensorMean:
+    """mean."""
+
+    def mean(self, dim=None, keepdim=False):
+        return Mean.apply(self, dim, keepdim)
 
 
 class Var(Function):
@@ -1901,6 +1588,14 @@ class Var(Function):
         return g * centered * (2.0 / dof if dof > 0 else math.nan), None, None, None
 
 
+@_extend(Tensor)
+class _TensorVar:
+    """var."""
+
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return Var.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
+
+
 class Std(Function):
     """std = sqrt(var), with PyTorch's gradient where std is 0 (all values equal): 0, not 0/0."""
 
@@ -1916,6 +1611,14 @@ class Std(Function):
         out = ctx.saved_output
         zero = out == 0
         return Var.backward(ctx, Where.apply(zero, 0.0, grad / (2 * Where.apply(zero, 1.0, out))))
+
+
+@_extend(Tensor)
+class _TensorStd:
+    """std."""
+
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return Std.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
 
 
 class AMax(Function):
@@ -1940,6 +1643,21 @@ class AMin(AMax):
         ctx.save_for_backward(a)
         ctx.out = amin(a._arr)
         return ctx.out
+
+
+@_extend(Tensor)
+class _TensorMax:
+    """max, min."""
+
+    def max(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return Maximum.apply(self, dim)
+        return AMax.apply(self) if dim is None else _max_result(*MaxDim.apply(self, dim, keepdim, True))
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return Minimum.apply(self, dim)
+        return AMin.apply(self) if dim is None else _min_result(*MaxDim.apply(self, dim, keepdim, False))
 
 
 class MaxDim(Function):
@@ -1968,29 +1686,6 @@ class MaxDim(Function):
         return ScatterDim.apply(g, ctx.dim, ctx.idx, ctx.shape), None, None, None
 
 
-class AMaxDim(Function):
-    """amax(dim) / amin(dim): values only, and tied elements share the gradient evenly (max(dim) picks one)."""
-
-    c_order = True
-    _keeps = True  # backward reads ctx.share
-
-    @staticmethod
-    def forward(ctx, a, dim, keepdim, largest):
-        x = a._arr
-        ctx._torch_name = "AmaxBackward0" if largest else "AminBackward0"
-        axes = reduce_dims(dim, x.ndim)
-        out = (amax if largest else amin)(x, dim, keepdim=True)  # the kernel checks for empty dims
-        ctx.share = x == out
-        ctx.share = ctx.share / ctx.share.sum(axis=axes, keepdims=True)
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return out if keepdim else out.reshape([n for d, n in enumerate(x.shape) if d not in axes])
-
-    @staticmethod
-    def backward(ctx, grad):
-        g = grad if ctx.keepdim else grad.reshape(_keep_shape(ctx.shape, ctx.axes))
-        return g * Tensor._from(ctx.share.astype(grad._arr.dtype), grad._backend), None, None, None
-
-
 class ScatterDim(Function):
     """Place `src` at `index` along `dim` in a zero tensor of `shape` (max(dim)'s backward)."""
 
@@ -2010,23 +1705,6 @@ class ScatterDim(Function):
         return Tensor._from(np.take_along_axis(grad._arr, ctx.index, axis=ctx.dim), grad._backend), None, None, None
 
 
-class LogSumExp(Function):
-    c_order = True
-    save_output = True  # d lse / da = exp(a - lse): the result itself, kept on the graph for create_graph
-
-    @staticmethod
-    def forward(ctx, a, dim, keepdim):
-        ctx.save_for_backward(a)
-        ctx.axes = reduce_dims(dim, a.ndim)
-        return logsumexp_kernel(_float(a._arr), dim, keepdim)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        keep = _keep_shape(a.shape, ctx.axes)
-        return grad.reshape(keep) * (a - ctx.saved_output.reshape(keep)).exp(), None, None
-
-
 class Softmax(Function):
     c_order = True
     save_output = True
@@ -2042,6 +1720,14 @@ class Softmax(Function):
     def backward(ctx, grad):
         y = ctx.saved_output
         return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
+
+
+@_extend(Tensor)
+class _TensorSoftmax:
+    """softmax."""
+
+    def softmax(self, dim):
+        return Softmax.apply(self, dim)
 
 
 class LogSoftmax(Function):
@@ -2060,121 +1746,70 @@ class LogSoftmax(Function):
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
 
 
-# views: the output shares the input's buffer; backward maps the gradient back
+@_extend(Tensor)
+class _TensorLogSoftmax:
+    """log_softmax."""
+
+    def log_softmax(self, dim):
+        return LogSoftmax.apply(self, dim)
+
+
+class LogSumExp(Function):
+    c_order = True
+    save_output = True  # d lse / da = exp(a - lse): the result itself, kept on the graph for create_graph
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        ctx.save_for_backward(a)
+        ctx.axes = reduce_dims(dim, a.ndim)
+        return logsumexp_kernel(_float(a._arr), dim, keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        keep = _keep_shape(a.shape, ctx.axes)
+        return grad.reshape(keep) * (a - ctx.saved_output.reshape(keep)).exp(), None, None
+
+
+@_extend(Tensor)
+class _TensorLogSumExp:
+    """logsumexp."""
+
+    def logsumexp(self, dim, keepdim=False):
+        if dim is None:  # PyTorch needs the dims named
+            raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not NoneType")
+        return LogSumExp.apply(self, dim, keepdim)
+
 
 def _zeros(shape, like):
     """A zero tensor of `shape` with the dtype and device of `like` (where a gradient is scattered into)."""
     return Tensor._from(like._backend.xp.zeros(shape, dtype=like._arr.dtype), like._backend)
 
 
-def _view_output(a, strided, ctx=None):
-    out = Tensor._from(strided)
-    out._vbox = a._vbox or a._make_vbox()
-    out._base = base = a if a._base is None else a._base
-    out._hist_seen = base._hist
-    return out
+def _np_key(key):
+    if not isinstance(key, tuple):
+        key = (key,)
+    return tuple(k._arr if isinstance(k, Tensor) else
+                 ((np.asarray(k) if k else np.zeros(0, np.int64)) if isinstance(k, list) else k) for k in key)
 
 
-class Permute(Function):
-    @staticmethod
-    def forward(ctx, a, dims):
-        ctx.dims = dims
-        return _view_output(a, StridedTensor.permute(a, dims), ctx)
+class IndexAdd(Function):
+    """out = a.clone(); out[key] += src, accumulating over repeated indices (the adjoint of indexing)."""
 
     @staticmethod
-    def backward(ctx, grad):
-        inverse = [0] * len(ctx.dims)
-        for i, d in enumerate(ctx.dims):
-            inverse[d % len(ctx.dims)] = i
-        return grad.permute(inverse), None
-
-
-class View(Function):
-    @staticmethod
-    def forward(ctx, a, shape):
-        ctx.shape = a.shape
-        return _view_output(a, StridedTensor.view(a, shape), ctx)
+    def forward(ctx, a, key, src):
+        ctx.key = key
+        out = a._arr.copy()
+        key = _np_key(key)
+        if all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
+            out[key] += _arr(src)  # a basic index never repeats an element
+        else:
+            np.add.at(out, key, _arr(src))  # repeated indices must accumulate
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None
-
-
-class Reshape(View):
-    @staticmethod
-    def forward(ctx, a, shape):
-        ctx.shape = a.shape
-        out = StridedTensor.reshape(a, shape)
-        if out._buf is a._buf:
-            return _view_output(a, out, ctx)
-        ctx._torch_name = "UnsafeViewBackward0"  # reshape had to copy
-        return Tensor._from(out)
-
-
-class Expand(Function):
-    @staticmethod
-    def forward(ctx, a, sizes):
-        ctx.shape = a.shape
-        return _view_output(a, StridedTensor.expand(a, sizes), ctx)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return SumTo.apply(grad, ctx.shape), None
-
-
-class AsStrided(Function):
-    @staticmethod
-    def forward(ctx, a, size, stride, offset):
-        ctx.a = StridedTensor.as_strided(a, size, stride, offset)
-        ctx.base_len, ctx.size, ctx.stride = len(a.buffer), size, stride
-        ctx.offset, ctx.a_meta = ctx.a._offset, (a.shape, a.stride(), a._offset)
-        return _view_output(a, ctx.a, ctx)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # scatter-add into a zero buffer (add.at accumulates overlapping windows), then read the input's view;
-        # everything stays on the gradient's device
-        backend = grad._backend
-        xp = backend.xp
-        buf = xp.zeros(ctx.base_len, dtype=grad._arr.dtype)
-        idx = _strided_positions(xp, ctx.size, ctx.stride, ctx.offset)
-        np.add.at(buf, idx, grad._arr.reshape(-1))
-        shape, strides, offset = ctx.a_meta
-        g = backend.as_strided(buf, shape, strides, offset)
-        return Tensor._from(g.copy(), backend), None, None, None
-
-
-def _strided_positions(xp, shape, strides, offset):
-    """The buffer position of every element of a strided view, in C order (computed with array module xp)."""
-    pos = xp.full((), offset, dtype=xp.int64)
-    for n, s in zip(shape, strides):
-        pos = pos[..., None] + xp.arange(n) * s
-    return pos.reshape(-1)
-
-
-class Unfold(Function):
-    """Sliding windows along one dim, as a new last dim: a view whose windows may overlap."""
-
-    @staticmethod
-    def forward(ctx, a, dimension, size, step):
-        ctx.shape, ctx.dim, ctx.size, ctx.step = a.shape, normalize_dim(dimension, a.ndim), size, step
-        return _view_output(a, StridedTensor.unfold(a, dimension, size, step), ctx)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # window w, position k reads input index w*step + k: add each k's slice back (no overlap within one k)
-        count = grad.shape[ctx.dim]
-        d = ctx.dim
-        keys = [(slice(None),) * d + (slice(k, k + ctx.step * (count - 1) + 1, ctx.step),) for k in range(ctx.size)]
-        if not _mode.enabled:  # the usual case: add into one buffer (conv2d's backward runs through here)
-            out = grad._backend.xp.zeros(ctx.shape, dtype=grad._arr.dtype)
-            for k, key in enumerate(keys):
-                out[key] += grad._arr[..., k]
-            return Tensor._from(out, grad._backend), None, None, None
-        out = _zeros(ctx.shape, grad)  # create_graph: the same sum, recorded op by op
-        for k, key in enumerate(keys):
-            out = IndexAdd.apply(out, key, grad[..., k])
-        return out, None, None, None
+        return grad, None, (grad[ctx.key] if ctx.needs_input_grad[2] else None)
 
 
 _SLICE_NAMES = {slice: "SliceBackward0", type(None): "UnsqueezeBackward0"}
@@ -2201,13 +1836,6 @@ class Slice(Function):
         return IndexAdd.apply(out, ctx.key, grad), None
 
 
-def _np_key(key):
-    if not isinstance(key, tuple):
-        key = (key,)
-    return tuple(k._arr if isinstance(k, Tensor) else
-                 ((np.asarray(k) if k else np.zeros(0, np.int64)) if isinstance(k, list) else k) for k in key)
-
-
 class Index(Function):
     """Advanced indexing (integer tensors, boolean masks): a copy; repeated indices accumulate in backward."""
 
@@ -2222,23 +1850,110 @@ class Index(Function):
         return IndexAdd.apply(out, ctx.key, grad), None
 
 
-class IndexAdd(Function):
-    """out = a.clone(); out[key] += src, accumulating over repeated indices (the adjoint of indexing)."""
+@_extend(Tensor)
+class _TensorGetItem:
+    """x[key]: a view (Slice) or a copy (Index)."""
 
-    @staticmethod
-    def forward(ctx, a, key, src):
-        ctx.key = key
-        out = a._arr.copy()
-        key = _np_key(key)
-        if all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
-            out[key] += _arr(src)  # a basic index never repeats an element
+    def __getitem__(self, key):
+        key = storage.index_key(key)  # x[i] with a 0-d integer tensor i is x[int(i)]: a view
+        if isinstance(key, Tensor) or (isinstance(key, tuple) and any(isinstance(k, (Tensor, list)) for k in key)) \
+                or isinstance(key, list):
+            split = storage.select_first(key, self.ndim)
+            if split is not None:  # x[0, :, idx]: PyTorch selects with the ints first, then indexes the view
+                return self[split[0]][split[1]]
+            return Index.apply(self, key)
+        return Slice.apply(self, key)
+
+
+@_extend(Tensor)
+class _TensorInplaceChecks:
+    """The checks every in-place write goes through."""
+
+    def _check_inplace(self, others=()):
+        if not _mode.enabled:
+            return False
+        if self.requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
+                                   "Wrap the update in `with no_grad():` (course_lib.no_grad, like torch.no_grad), "
+                                   "or use an out-of-place op.")
+        elif not any(isinstance(o, Tensor) and o.requires_grad for o in others):
+            return False
+        base = self._base
+        if base is not None:
+            if base.grad_fn is None and base.requires_grad:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                   "operation.")
+            _fresh(self)  # the op records this view's current history
+        return True
+
+    def _bump(self):
+        box = self._vbox or self._make_vbox()
+        box[0] += 1
+        return self
+
+
+@_extend(Tensor)
+class _TensorRebase:
+    """An in-place result takes over the tensor."""
+
+    def _rebase(self, out):
+        """After an in-place op on a recorded tensor: self takes the result's values and its history.
+
+        On a view the values land in the base's buffer, so the *base's* history is rewritten: CopySlices says
+        "the base as it was, except this region, which is now `out`"; the view becomes that region of the
+        new base. Other views of the base notice (base._hist moved on) and regenerate their history when next
+        used, as in PyTorch."""
+        storage._check_no_overlap(self._arr)  # unrecorded writes are checked by the storage layer
+        self._arr[...] = out._arr
+        base = self._base
+        if base is None:
+            self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
+            self._hist += 1
         else:
-            np.add.at(out, key, _arr(src))  # repeated indices must accumulate
-        return out
+            old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
+            old._requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
+            region = _region(self)
+            CopySlices.apply(old, out, (base, region))  # returns base, now with grad_fn CopySlices
+            base._output_nr = 0
+            base._hist += 1
+            _regenerate(self, region)
+        return self._bump()
 
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None, (grad[ctx.key] if ctx.needs_input_grad[2] else None)
+    def _snapshot(self):
+        """self's current values and history in a tensor of its own: the input an in-place op records, so that
+        what its backward saves survives the write into self."""
+        t = Tensor._from(self._arr.copy(), self._backend)
+        t._requires_grad, t.grad_fn, t._output_nr = self.requires_grad, self.grad_fn, self._output_nr
+        return t
+
+
+@_extend(Tensor)
+class _TensorInplaceOps:
+    """add_, sub_, mul_, div_ and +=, -=, *=, /=."""
+
+    @storage.silent_fp
+    def _inplace_op(self, fn, kernel, other):
+        if self._check_inplace((other,)):
+            return self._rebase(fn.apply(self._snapshot() if fn.saves_input else self, other))
+        if isinstance(other, Tensor) and other._backend is not self._backend:
+            raise _device_mismatch(self._backend, other._backend)
+        StridedTensor._inplace(self, kernel, other)
+        return self._bump()
+
+    def add_(self, other, alpha=1):
+        return self._inplace_op(Add, np.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace_op(Sub, np.subtract, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._inplace_op(Mul, np.multiply, other)
+
+    def div_(self, other):
+        return self._inplace_op(Div, np.true_divide, other)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
 
 class SetItem(Function):
@@ -2256,6 +1971,53 @@ class SetItem(Function):
         ga = SetItem.apply(grad, ctx.key, 0.0) if ctx.needs_input_grad[0] else None  # differentiable too
         gv = grad[ctx.key] if ctx.needs_input_grad[2] else None
         return ga, None, gv
+
+
+@_extend(Tensor)
+class _TensorSetItem:
+    """x[key] = value."""
+
+    def __setitem__(self, key, value):
+        key = storage.index_key(key)
+        split = storage.select_first(key, self.ndim)
+        if split is not None:  # x[0, :, idx] = v: write through the view x[0] (as PyTorch orders the dims)
+            self[split[0]][split[1]] = value
+            return
+        if self._check_inplace((value,)):
+            self._rebase(SetItem.apply(self, key, value))
+            return
+        StridedTensor._write(self, value, key)
+        self._bump()
+
+
+@_extend(Tensor)
+class _TensorFill:
+    """Writes of the whole tensor."""
+
+    def fill_(self, value):
+        storage._fill_value(value)  # a number or a 0-d tensor, as PyTorch requires
+        if self._check_inplace((value,)):
+            return self._rebase(SetItem.apply(self, Ellipsis, value))
+        StridedTensor.fill_(self, value)
+        return self._bump()
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, src):
+        storage.check_copy(self, src)
+        if self._check_inplace((src,)):
+            return self._rebase(SetItem.apply(self, Ellipsis, src))
+        StridedTensor._write(self, src)
+        return self._bump()
+
+
+def _strided_positions(xp, shape, strides, offset):
+    """The buffer position of every element of a strided view, in C order (computed with array module xp)."""
+    pos = xp.full((), offset, dtype=xp.int64)
+    for n, s in zip(shape, strides):
+        pos = pos[..., None] + xp.arange(n) * s
+    return pos.reshape(-1)
 
 
 def _region(view):
@@ -2331,6 +2093,10 @@ class Cat(Function):
         return (None, *grads)
 
 
+def cat(tensors, dim=0):
+    return Cat.apply(dim, *tensors)
+
+
 class Stack(Function):
     c_order = True
 
@@ -2347,32 +2113,9 @@ class Stack(Function):
         return (None, *(grad[(slice(None),) * ctx.dim + (i,)] for i in range(n)))
 
 
-# -- node names, as PyTorch prints them -------------------------------------------------
+def stack(tensors, dim=0):
+    return Stack.apply(dim, *tensors)
 
-def _name_builtin_nodes(classes, renamed):
-    """Give each built-in node class PyTorch's name: renamed[cls] or <Class>Backward0."""
-    for cls in classes:
-        cls._torch_name = renamed.get(cls, cls.__name__ + "Backward0")
-
-
-def _named(out, name):
-    """Name the node that made `out` (for methods that share a node class, like t() and permute())."""
-    if out.grad_fn is not None:
-        out.grad_fn._torch_name = name
-    return out
-
-
-def _subclasses(cls):
-    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
-
-
-_name_builtin_nodes(_subclasses(Function), {  # MaxDim, AMaxDim, MatMul and Slice name each node in forward/name()
-    AMax: "MaxBackward1", AMin: "MinBackward1", Clamp: "ClampBackward1", LogSumExp: "LogsumexpBackward0",
-    Reshape: "ViewBackward0", SumTo: "SumBackward1", Cast: "ToCopyBackward0", ToDevice: "ToCopyBackward0",
-    SetItem: "CopySlices", CopySlices: "CopySlices", RegionOf: "AsStridedBackward0"})
-
-
-# -- the functional surface: course_lib.exp(x), course_lib.cat([...]), ... --------------
 
 def _wrap_storage(fn):
     @functools.wraps(fn)
@@ -2410,6 +2153,547 @@ def from_numpy(array):
 
 def is_tensor(x):
     return isinstance(x, Tensor)
+
+
+class GradcheckError(RuntimeError):
+    """gradcheck found an analytical gradient that disagrees with finite differences."""
+
+
+def _select(out, k, j):
+    out = out[k] if isinstance(out, tuple) else out
+    return out.reshape(-1)[j]
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare autograd's gradients of `fn` with central finite differences, in float64.
+
+    Every input that requires grad must be float64. For each output element and each input
+    element, (f(x + eps) - f(x - eps)) / (2 eps) must match the backward pass.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    for x in diff:
+        if x.dtype is not storage.float64:
+            raise ValueError(f"gradcheck needs float64 inputs for accurate finite differences (got {x.dtype})")
+
+    def outputs():
+        out = fn(*inputs)  # grad mode stays on: fn may itself differentiate (create_graph)
+        return out if isinstance(out, tuple) else (out,)
+
+    for k, out in enumerate(outputs()):
+        flat_out = out._arr.reshape(-1)
+        for j in range(flat_out.size):
+            analytic = grad(_select(fn(*inputs), k, j), diff, allow_unused=True)
+            for i, x in enumerate(diff):
+                buf = x.numpy() if not x.requires_grad else x.detach().numpy()
+                numeric = np.zeros(x.shape)
+                for idx in np.ndindex(*x.shape):
+                    old = buf[idx]
+                    buf[idx] = old + eps
+                    plus = outputs()[k]._arr.reshape(-1)[j]
+                    buf[idx] = old - eps
+                    minus = outputs()[k]._arr.reshape(-1)[j]
+                    buf[idx] = old
+                    numeric[idx] = (plus - minus) / (2 * eps)
+                a = np.zeros(x.shape) if analytic[i] is None else analytic[i].detach().numpy()
+                if not np.allclose(a, numeric, atol=atol, rtol=rtol):
+                    if raise_exception:
+                        raise GradcheckError(f"Jacobian mismatch for output {k} element {j} with respect to input "
+                                             f"{i}:\nnumerical: {numeric}\nanalytical: {a}")
+                    return False
+    return True
+
+
+def parse_to_args(*args, **kwargs):
+    """(device, dtype) from the ways PyTorch's .to() is called: to('cuda'), to(float64), to(device, dtype),
+    to(other_tensor), to(device=..., dtype=...). Either may be None. Module.to (notebook 05) uses it too."""
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, storage.dtype) or a in (float, int, builtins.bool):
+            dtype = storage.as_dtype(a)
+        elif isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        else:
+            device = a
+    return device, dtype
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.dtype = a.dtype
+        return a._arr.astype(dtype.np)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.dtype), None
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, a, backend):
+        ctx.backend = a._backend
+        host = a._backend.to_numpy(a._arr)
+        return Tensor._from(backend.from_numpy(host), backend)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ToDevice.apply(grad, ctx.backend), None
+
+
+@_extend(Tensor)
+class _TensorConversions:
+    """to(), dtype shortcuts, NumPy interop."""
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def to(self, *args, **kwargs):
+        """Move to a device and/or cast to a dtype: to('cuda'), to(float64), to(device, dtype)."""
+        device, dtype = parse_to_args(*args, **kwargs)
+        out = self
+        if device is not None:
+            backend = storage.get_backend(device)
+            if backend is not self._backend:
+                out = ToDevice.apply(out, backend)
+        if dtype is not None and storage.as_dtype(dtype) is not out.dtype:
+            out = Cast.apply(out, storage.as_dtype(dtype))
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device)
+
+    def type(self, dtype=None):
+        return f"course_lib.{self.dtype.name}" if dtype is None else self.to(dtype)
+
+    def float(self):
+        return self.to(storage.float32)
+
+    def double(self):
+        return self.to(storage.float64)
+
+    def half(self):
+        return self.to(storage.float16)
+
+    def long(self):
+        return self.to(storage.int64)
+
+    def int(self):
+        return self.to(storage.int32)
+
+    def bool(self):
+        return self.to(storage.bool_)
+
+    def is_floating_point(self):
+        return self._arr.dtype.kind == "f"
+
+
+@_extend(Tensor)
+class _TensorProtocols:
+    """bool(), float(), int(), iteration, repr and format."""
+
+    def __bool__(self):
+        if self._arr.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {tuple(self.shape)}); use .any() or .all()")
+        return builtins.bool(self.item())
+
+    def _python_number(self):  # float(t), int(t), complex(t): PyTorch's ValueError (t.item() raises RuntimeError)
+        if self._arr.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
+    def __float__(self):
+        return builtins.float(self._python_number())
+
+    def __int__(self):
+        return builtins.int(self._python_number())
+
+    def __index__(self):
+        if self._arr.dtype.kind not in "iu" or self._arr.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __repr__(self):
+        _fresh(self)  # a view whose base was rewritten shows its current grad_fn
+        extras = []
+        if self._backend is not cpu_backend:
+            extras.append(f"device='{self.device}'")
+        if self.numel() == 0 and self.ndim != 1:  # an empty tensor's shape is not visible in []
+            extras.append(f"size={tuple(self.shape)}")
+        if self.dtype not in (storage.float32, storage.int64, storage.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        body = _format_array(self._backend.to_numpy(self._arr))
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __format__(self, spec):
+        if self.ndim == 0:  # f"{loss:.4f}" formats the number, as in PyTorch
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+
+def _format_array(arr):
+    """Numbers as PyTorch prints them (its _Formatter): whole floats as `1.`, else 4 decimals, scientific when
+    the nonzero magnitudes span more than 1000x (or pass 1e8, or go below 1e-4); every entry padded to one
+    width so columns line up. Widths come from the entries actually shown (the edges, for a big tensor)."""
+    shown = _summarized(arr)
+    kinds = {}
+    if arr.dtype.kind == "f":
+        finite = shown[np.isfinite(shown) & (shown != 0)].astype(np.float64)
+        mag = np.abs(finite)
+        if not mag.size:  # only zeros (and nan/inf): PyTorch prints them as whole numbers, `0.`
+            fmt, width = "{:.0f}.", 1
+        else:
+            whole = builtins.bool(np.all(finite == np.ceil(finite)))
+            wide = mag.max() / mag.min() > 1000.0 or mag.max() > 1e8
+            if wide or (not whole and mag.min() < 1e-4):
+                fmt = "{:.4e}"
+            else:
+                fmt = "{:.0f}." if whole else "{:.4f}"
+            width = builtins.max(len(fmt.format(v)) for v in (finite.max(), finite.min(), mag.min(), -mag.min()
+                                                             if finite.min() < 0 else mag.min()))
+        def number(v):
+            text = fmt.format(v) if np.isfinite(v) else str(float(v))
+            return text.rjust(width)
+        if arr.ndim == 0:
+            return number(arr.item()).strip()
+        kinds["float_kind"] = number
+    elif arr.dtype.kind == "b":
+        width = 5 if (~shown).any() else 4
+        kinds["bool"] = lambda v: str(builtins.bool(v)).rjust(width)
+    else:
+        width = builtins.max((len(str(v)) for v in (shown.max(), shown.min())), default=1) if shown.size else 1
+        kinds["int_kind"] = lambda v: str(v).rjust(width)
+    if arr.ndim == 0:
+        return str(arr.item())
+    text = np.array2string(arr, separator=", ", prefix="tensor(", formatter=kinds, threshold=1000, edgeitems=3,
+                           max_line_width=80)
+    return text.replace(", ...,", ",  ...,")  # PyTorch's summary gap
+
+
+def _summarized(arr, edge=3):
+    """The entries a summarized print shows: the first and last `edge` along every long dim."""
+    if arr.size <= 1000:
+        return arr
+    for d in range(arr.ndim):
+        if arr.shape[d] > 2 * edge:
+            arr = np.concatenate([arr.take(range(edge), d), arr.take(range(-edge, 0), d)], axis=d)
+    return arr
+
+
+@_extend(Tensor)
+class _TensorCopies:
+    """deepcopy, pickle, .data, detach_."""
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment. Use .detach() first, or deepcopy the leaves.")
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new._arr, new._backend = self._arr.copy(), self._backend
+        for k, v in self.__dict__.items():  # requires_grad, grad, and any attribute a user set
+            if k not in _STORAGE_FIELDS and k not in _GRAPH_FIELDS:
+                setattr(new, k, copy.deepcopy(v, memo))
+        return new
+
+    def __reduce_ex__(self, protocol):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) can be pickled; "
+                               "use .detach() first.")
+        data = self._backend.to_numpy(self._arr).copy()  # the gradient is not pickled, as in PyTorch
+        return _rebuild_tensor, (type(self), data, self.device.type, self.requires_grad, None)
+
+    @property
+    def data(self):
+        """The same memory, cut off from the graph and from its version counter: writes through .data are
+        invisible to autograd's checks (PyTorch's rule; detach() shares the counter and is the safe choice)."""
+        return Tensor._from(self)
+
+    @data.setter
+    def data(self, other):
+        self._arr, self._buf, self._strides, self._offset = other._arr, other._buf, other._strides, other._offset
+        self._backend = other._backend
+        self._bump()
+
+    def detach_(self):
+        if self._base is not None and self._base.requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn, self._requires_grad = None, False
+        return self
+
+
+_STORAGE_FIELDS = {"_arr", "_buf", "_strides", "_offset", "_backend"}
+_GRAPH_FIELDS = {"grad_fn", "_output_nr", "_vbox", "_base", "_hist", "_hist_seen"}
+
+
+def _rebuild_tensor(cls, data, device, requires_grad, grad):
+    """What unpickling calls: a leaf tensor of class `cls` holding a copy of `data`, on `device`."""
+    backend = storage.get_backend(device)
+    t = cls.__new__(cls)
+    t._arr, t._backend = backend.from_numpy(data), backend
+    if requires_grad:
+        t.requires_grad = True
+    if grad is not None:
+        t.grad = grad
+    return t
+
+
+def _check_integer_divisor(a, b):
+    """Integer // and % by zero: NumPy quietly gives 0 (with a warning); PyTorch refuses, and so do we."""
+    if result_type(a, b).kind in "iu" and not (b != 0 if type(b) is int else b.all()):
+        raise RuntimeError("ZeroDivisionError")
+
+
+@_extend(Tensor)
+class _TensorMoreOps:
+    """The rest of the operators and their method forms."""
+
+    clip = Tensor.clamp
+    swapaxes = Tensor.transpose
+
+    def __floordiv__(self, other):
+        return _no_grad_binary(np.floor_divide, self, other)
+
+    def __mod__(self, other):
+        return _no_grad_binary(np.remainder, self, other)
+
+    def __and__(self, other):
+        return _no_grad_binary(np.logical_and if self.dtype is storage.bool_ else np.bitwise_and, self, other)
+
+    def __or__(self, other):
+        return _no_grad_binary(np.logical_or if self.dtype is storage.bool_ else np.bitwise_or, self, other)
+
+    def __invert__(self):
+        return Tensor._from(np.logical_not(self._arr) if self._arr.dtype == np.bool_ else ~self._arr, self._backend)
+
+    def add(self, other, alpha=1):
+        return Add.apply(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        return Sub.apply(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return Mul.apply(self, other)
+
+    def div(self, other):
+        return Div.apply(self, other)
+
+    def eq(self, other):
+        return self == other
+
+    def equal(self, other):
+        """True when both have the same shape and the same values (dtypes may differ), as torch.equal."""
+        return self.shape == other.shape and builtins.bool(np.array_equal(self._arr, other._arr))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|self - other| <= atol + rtol * |other|, element by element (a bool tensor), as torch.isclose."""
+        if isinstance(other, Tensor) and other.dtype is not self.dtype:
+            raise RuntimeError(f"{storage.torch_name(self.dtype)} did not match {storage.torch_name(other.dtype)}")
+        return Tensor._from(np.isclose(self._arr, _arr(other), rtol, atol, equal_nan), self._backend)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """True when every element is close (see isclose): the check tests and tutorials reach for."""
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).all())
+
+    def all(self, dim=None):
+        return Tensor._from(self._arr.all(axis=dim), self._backend)
+
+    def any(self, dim=None):
+        return Tensor._from(self._arr.any(axis=dim), self._backend)
+
+    def sum_to_size(self, *size):
+        return SumTo.apply(self, storage._size_args(size))
+
+    def masked_fill(self, mask, value):
+        return _named(Where.apply(mask, value, self), "MaskedFillBackward0")
+
+
+class AMaxDim(Function):
+    """amax(dim) / amin(dim): values only, and tied elements share the gradient evenly (max(dim) picks one)."""
+
+    c_order = True
+    _keeps = True  # backward reads ctx.share
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, largest):
+        x = a._arr
+        ctx._torch_name = "AmaxBackward0" if largest else "AminBackward0"
+        axes = reduce_dims(dim, x.ndim)
+        out = (amax if largest else amin)(x, dim, keepdim=True)  # the kernel checks for empty dims
+        ctx.share = x == out
+        ctx.share = ctx.share / ctx.share.sum(axis=axes, keepdims=True)
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return out if keepdim else out.reshape([n for d, n in enumerate(x.shape) if d not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad if ctx.keepdim else grad.reshape(_keep_shape(ctx.shape, ctx.axes))
+        return g * Tensor._from(ctx.share.astype(grad._arr.dtype), grad._backend), None, None, None
+
+
+@_extend(Tensor)
+class _TensorMoreReductions:
+    """amax, amin, argmax, argmin."""
+
+    def amax(self, dim=None, keepdim=False):
+        return AMax.apply(self) if dim is None else AMaxDim.apply(self, dim, keepdim, True)
+
+    def amin(self, dim=None, keepdim=False):
+        return AMin.apply(self) if dim is None else AMaxDim.apply(self, dim, keepdim, False)
+
+    def argmax(self, dim=None, keepdim=False):
+        if self._arr.dtype == np.bool_:  # PyTorch's rule (though max(dim) of a bool tensor works)
+            raise RuntimeError("argmax(): does not support bool input")
+        return Tensor._from(argmax_kernel(self._arr, dim, keepdim), self._backend)
+
+    def argmin(self, dim=None, keepdim=False):
+        if self._arr.dtype == np.bool_:
+            raise RuntimeError("argmin(): does not support bool input")
+        return Tensor._from(argmin_kernel(self._arr, dim, keepdim), self._backend)
+
+
+def _return_type(name):
+    """x.max(dim) returns (values, indices) with names, printed like PyTorch's torch.return_types.max."""
+    def __repr__(self):
+        return f"course_lib.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (collections.namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
+
+
+_max_result, _min_result = _return_type("max"), _return_type("min")
+
+
+@_extend(Tensor)
+class _TensorMoreViews:
+    """as_strided, unfold, split, chunk."""
+
+    def as_strided(self, size, stride, storage_offset=None):
+        return AsStrided.apply(self, tuple(size), tuple(stride), storage_offset)
+
+    def unfold(self, dimension, size, step):
+        return Unfold.apply(self, dimension, size, step)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Consecutive pieces along dim, as views: of one size (the last may be shorter), or of the given sizes."""
+        if self.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
+        dim = normalize_dim(dim, self.ndim)
+        n = self.shape[dim]
+        if isinstance(split_size_or_sections, int):
+            size = split_size_or_sections
+            if size < 0:
+                raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+            if size == 0 and n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            sizes = ([size] * (n // size) + ([n % size] if n % size else [])) if size else []
+            sizes = sizes or [0]
+        else:
+            sizes = [int(k) for k in split_size_or_sections]
+            if builtins.sum(sizes) != n or builtins.any(k < 0 for k in sizes):
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                                   f"at dimension {dim}), but got split_sizes={sizes}")
+        lead = (slice(None),) * dim
+        pieces, start = [], 0
+        for k in sizes:
+            pieces.append(_named(self[lead + (slice(start, start + k),)], "SplitBackward0"))
+            start += k
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """`chunks` views along dim, each ceil(n / chunks) long (the last may be shorter, or missing)."""
+        if self.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        n = self.size(dim)
+        return self.split(-(-n // chunks) if n else [0] * chunks, dim)
+
+
+class AsStrided(Function):
+    @staticmethod
+    def forward(ctx, a, size, stride, offset):
+        ctx.a = StridedTensor.as_strided(a, size, stride, offset)
+        ctx.base_len, ctx.size, ctx.stride = len(a.buffer), size, stride
+        ctx.offset, ctx.a_meta = ctx.a._offset, (a.shape, a.stride(), a._offset)
+        return _view_output(a, ctx.a, ctx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # scatter-add into a zero buffer (add.at accumulates overlapping windows), then read the input's view;
+        # everything stays on the gradient's device
+        backend = grad._backend
+        xp = backend.xp
+        buf = xp.zeros(ctx.base_len, dtype=grad._arr.dtype)
+        idx = _strided_positions(xp, ctx.size, ctx.stride, ctx.offset)
+        np.add.at(buf, idx, grad._arr.reshape(-1))
+        shape, strides, offset = ctx.a_meta
+        g = backend.as_strided(buf, shape, strides, offset)
+        return Tensor._from(g.copy(), backend), None, None, None
+
+
+class Unfold(Function):
+    """Sliding windows along one dim, as a new last dim: a view whose windows may overlap."""
+
+    @staticmethod
+    def forward(ctx, a, dimension, size, step):
+        ctx.shape, ctx.dim, ctx.size, ctx.step = a.shape, normalize_dim(dimension, a.ndim), size, step
+        return _view_output(a, StridedTensor.unfold(a, dimension, size, step), ctx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # window w, position k reads input index w*step + k: add each k's slice back (no overlap within one k)
+        count = grad.shape[ctx.dim]
+        d = ctx.dim
+        keys = [(slice(None),) * d + (slice(k, k + ctx.step * (count - 1) + 1, ctx.step),) for k in range(ctx.size)]
+        if not _mode.enabled:  # the usual case: add into one buffer (conv2d's backward runs through here)
+            out = grad._backend.xp.zeros(ctx.shape, dtype=grad._arr.dtype)
+            for k, key in enumerate(keys):
+                out[key] += grad._arr[..., k]
+            return Tensor._from(out, grad._backend), None, None, None
+        out = _zeros(ctx.shape, grad)  # create_graph: the same sum, recorded op by op
+        for k, key in enumerate(keys):
+            out = IndexAdd.apply(out, key, grad[..., k])
+        return out, None, None, None
+
+
+@_extend(Tensor)
+class _TensorMoreInplace:
+    """clamp_ and random fills."""
+
+    def clamp_(self, min=None, max=None):
+        if self._check_inplace():
+            return self._rebase(Clamp.apply(self._snapshot(), min, max))
+        out = self._arr if min is None else binary(np.maximum, self._arr, min)
+        StridedTensor._write(self, out if max is None else binary(np.minimum, out, max))
+        return self._bump()
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        g = generator or storage.default_generator()
+        return self._fill_random(g.normal(mean, std, self.shape))
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        g = generator or storage.default_generator()
+        return self._fill_random(g.uniform(a, b, self.shape))
+
+    def _fill_random(self, values):
+        self._check_inplace()
+        self._arr[...] = self._backend.from_numpy(values.astype(self._arr.dtype))
+        return self._bump()
 
 
 def exp(x):
@@ -2476,15 +2760,7 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def cat(tensors, dim=0):
-    return Cat.apply(dim, *tensors)
-
-
 concatenate = cat
-
-
-def stack(tensors, dim=0):
-    return Stack.apply(dim, *tensors)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -2546,50 +2822,17 @@ def argmin(x, dim=None, keepdim=False):
     return x.argmin(dim, keepdim)
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
-    """Compare autograd's gradients of `fn` with central finite differences, in float64.
-
-    Every input that requires grad must be float64. For each output element and each input
-    element, (f(x + eps) - f(x - eps)) / (2 eps) must match the backward pass.
-    """
-    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    for x in diff:
-        if x.dtype is not storage.float64:
-            raise ValueError(f"gradcheck needs float64 inputs for accurate finite differences (got {x.dtype})")
-
-    def outputs():
-        out = fn(*inputs)  # grad mode stays on: fn may itself differentiate (create_graph)
-        return out if isinstance(out, tuple) else (out,)
-
-    for k, out in enumerate(outputs()):
-        flat_out = out._arr.reshape(-1)
-        for j in range(flat_out.size):
-            analytic = grad(_select(fn(*inputs), k, j), diff, allow_unused=True)
-            for i, x in enumerate(diff):
-                buf = x.numpy() if not x.requires_grad else x.detach().numpy()
-                numeric = np.zeros(x.shape)
-                for idx in np.ndindex(*x.shape):
-                    old = buf[idx]
-                    buf[idx] = old + eps
-                    plus = outputs()[k]._arr.reshape(-1)[j]
-                    buf[idx] = old - eps
-                    minus = outputs()[k]._arr.reshape(-1)[j]
-                    buf[idx] = old
-                    numeric[idx] = (plus - minus) / (2 * eps)
-                a = np.zeros(x.shape) if analytic[i] is None else analytic[i].detach().numpy()
-                if not np.allclose(a, numeric, atol=atol, rtol=rtol):
-                    if raise_exception:
-                        raise GradcheckError(f"Jacobian mismatch for output {k} element {j} with respect to input "
-                                             f"{i}:\nnumerical: {numeric}\nanalytical: {a}")
-                    return False
-    return True
+def _name_builtin_nodes(classes, renamed):
+    """Give each built-in node class PyTorch's name: renamed[cls] or <Class>Backward0."""
+    for cls in classes:
+        cls._torch_name = renamed.get(cls, cls.__name__ + "Backward0")
 
 
-class GradcheckError(RuntimeError):
-    """gradcheck found an analytical gradient that disagrees with finite differences."""
+def _subclasses(cls):
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
 
 
-def _select(out, k, j):
-    out = out[k] if isinstance(out, tuple) else out
-    return out.reshape(-1)[j]
+_name_builtin_nodes(_subclasses(Function), {  # MaxDim, AMaxDim, MatMul and Slice name each node in forward/name()
+    AMax: "MaxBackward1", AMin: "MinBackward1", Clamp: "ClampBackward1", LogSumExp: "LogsumexpBackward0",
+    Reshape: "ViewBackward0", SumTo: "SumBackward1", Cast: "ToCopyBackward0", ToDevice: "ToCopyBackward0",
+    SetItem: "CopySlices", CopySlices: "CopySlices", RegionOf: "AsStridedBackward0"})

@@ -42,7 +42,7 @@ import numpy as np
 
 from course_lib import storage
 from course_lib.autograd import Function, Tensor, _name_builtin_nodes, is_grad_enabled, tanh
-from course_lib.storage import Backend, cpu_backend, register_backend
+from course_lib.storage import Backend, _extend, cpu_backend, register_backend
 
 
 class CupyBackend(Backend):
@@ -164,6 +164,39 @@ class TransferLog:
 sim_log = TransferLog()
 
 
+class SimArray(np.ndarray):
+    """An array in the 'sim' device's memory: NumPy underneath, but it will not mix with host arrays."""
+
+    def __setitem__(self, key, value):
+        if isinstance(value, np.ndarray) and not isinstance(value, SimArray):
+            sim_log.copy("host_to_device", value.nbytes)  # CuPy copies a host value over, too
+        super().__setitem__(key, value)
+
+    # reading a device value on the host is a device → host transfer (and a sync, on a real GPU)
+    def item(self, *args):
+        sim_log.copy("device_to_host", self.itemsize)
+        return self.view(np.ndarray).item(*args)
+
+    def tolist(self):
+        sim_log.copy("device_to_host", self.nbytes)
+        return self.view(np.ndarray).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __repr__(self):
+        return "SimArray(" + np.array2string(self.view(np.ndarray), separator=", ") + ")"
+
+
 def _host_mix_error(what):
     return TypeError(f"{what}: an operand is a host (NumPy) array but the others live on the 'sim' device. A GPU "
                      f"kernel cannot read host memory (CuPy raises here too): move the data with .to(device) first.")
@@ -199,8 +232,9 @@ def _flat_arrays(x):
     return []
 
 
-class SimArray(np.ndarray):
-    """An array in the 'sim' device's memory: NumPy underneath, but it will not mix with host arrays."""
+@_extend(SimArray)
+class _SimArrayKernels:
+    """SimArray, continued: NumPy's functions on device arrays run as counted launches and stay on the device."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
@@ -219,35 +253,6 @@ class SimArray(np.ndarray):
         result = func(*args, **kwargs)
         sim_log.launch(_flat_arrays(args) + _flat_arrays(result))
         return _rewrap(result)
-
-    def __setitem__(self, key, value):
-        if isinstance(value, np.ndarray) and not isinstance(value, SimArray):
-            sim_log.copy("host_to_device", value.nbytes)  # CuPy copies a host value over, too
-        super().__setitem__(key, value)
-
-    # reading a device value on the host is a device → host transfer (and a sync, on a real GPU)
-    def item(self, *args):
-        sim_log.copy("device_to_host", self.itemsize)
-        return self.view(np.ndarray).item(*args)
-
-    def tolist(self):
-        sim_log.copy("device_to_host", self.nbytes)
-        return self.view(np.ndarray).tolist()
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        return int(self.item())
-
-    def __bool__(self):
-        return bool(self.item())
-
-    def __repr__(self):
-        return "SimArray(" + np.array2string(self.view(np.ndarray), separator=", ") + ")"
 
 
 class _SimNumPy:

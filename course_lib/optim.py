@@ -9,8 +9,8 @@ import warnings
 
 import numpy as np
 
-from course_lib.autograd import Tensor, enable_grad
-from course_lib.storage import silent_fp
+from course_lib.autograd import Tensor, enable_grad, maximum, no_grad, zeros_like
+from course_lib.storage import _extend, silent_fp
 
 
 class _RequiredParameter:
@@ -21,6 +21,18 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
+
+
+def _typename(x):
+    return f"course_lib.{type(x).__name__}" if isinstance(x, Tensor) else type(x).__name__
+
+
+def _check_not_differentiable(differentiable):
+    """foreach/fused choose PyTorch's implementation, not the maths: accepted. differentiable would need the
+    update recorded by autograd; these optimizers write parameters in place, outside it."""
+    if differentiable:
+        raise NotImplementedError("course_lib's optimizers update parameters in place, outside autograd: "
+                                  "differentiable=True is not supported")
 
 
 class Optimizer:
@@ -82,6 +94,11 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
+
+@_extend(Optimizer)
+class _OptimizerSteps:
+    """Optimizer, continued: forget the gradients, take a step, print the groups."""
+
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: drop them (the default, as in PyTorch 2) or fill them with zeros."""
         for group in self.param_groups:
@@ -112,63 +129,12 @@ class Optimizer:
     def _update(self, group):
         raise NotImplementedError
 
-    def state_dict(self):
-        """{'state': {index: buffers}, 'param_groups': [...]}, parameters named by their position, as in PyTorch."""
-        index = {}
-        groups = []
-        for group in self.param_groups:
-            for p in group["params"]:
-                index.setdefault(id(p), len(index))
-            groups.append({**{k: v for k, v in group.items() if k != "params"},
-                           "params": [index[id(p)] for p in group["params"]]})
-        state = {index[id(p)]: {k: v.clone() if isinstance(v, Tensor) else v for k, v in s.items()}
-                 for p, s in self.state.items()}
-        return {"state": state, "param_groups": groups}
-
-    def load_state_dict(self, state_dict):
-        """Restore hyperparameters and buffers saved by `state_dict()` (same parameters, same order)."""
-        groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups) or any(
-                len(g["params"]) != len(mine["params"]) for g, mine in zip(groups, self.param_groups)):
-            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
-                             "optimizer's group")
-        by_index = {}
-        for saved, mine in zip(groups, self.param_groups):
-            by_index.update(zip(saved["params"], mine["params"]))
-            mine.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = {}
-        for i, s in state_dict["state"].items():
-            p = by_index[int(i)]
-            self.state[p] = {k: _like(v, p) if isinstance(v, Tensor) else v for k, v in s.items()}
-
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines + [")"])
-
-
-def _typename(x):
-    return f"course_lib.{type(x).__name__}" if isinstance(x, Tensor) else type(x).__name__
-
-
-def _like(t, p):
-    """A copy of state tensor `t` with `p`'s dtype and device (so a loaded state works where p lives)."""
-    return t.to(p.device).to(p.dtype).clone()
-
-
-def _buffer(arr, backend):
-    """A Tensor that owns `arr` (an optimizer buffer), on the parameter's backend."""
-    return Tensor._from(arr, backend)
-
-
-def _check_not_differentiable(differentiable):
-    """foreach/fused choose PyTorch's implementation, not the maths: accepted. differentiable would need the
-    update recorded by autograd; these optimizers write parameters in place, outside it."""
-    if differentiable:
-        raise NotImplementedError("course_lib's optimizers update parameters in place, outside autograd: "
-                                  "differentiable=True is not supported")
 
 
 class SGD(Optimizer):
@@ -194,30 +160,32 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
+
+@_extend(SGD)
+class _SGDUpdate:
+    """SGD's step, the plain way: tensor ops under no_grad, ending in p -= lr * g."""
+
     def _update(self, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
         damp, nesterov = group["dampening"], group["nesterov"]
-        state = self.state
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            w, d = p._arr, p.grad._arr
-            if group.get("maximize"):
-                d = -d
-            if wd != 0:
-                d = d + wd * w
-            if mu != 0:
-                s = state.get(p)
-                if s is None:  # first step: the buffer starts as the gradient itself
-                    buf = state[p] = {"momentum_buffer": _buffer(d.copy(), p._backend)}
-                    b = buf["momentum_buffer"]._arr
-                else:
-                    b = s["momentum_buffer"]._arr
-                    b *= mu
-                    b += d if damp == 0 else (1 - damp) * d
-                d = d + mu * b if nesterov else b
-            w -= lr * d
-            p._bump()  # a write in place: tensors saved for backward now know they are stale
+        with no_grad():  # an update is not part of the model: record nothing
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = -p.grad if group.get("maximize") else p.grad
+                if wd != 0:
+                    g = g + wd * p
+                if mu != 0:
+                    s = self.state.get(p)
+                    if s is None:  # first step: the buffer starts as the gradient itself
+                        b = g.clone()
+                        self.state[p] = {"momentum_buffer": b}
+                    else:
+                        b = s["momentum_buffer"]
+                        b *= mu
+                        b += g if damp == 0 else (1 - damp) * g
+                    g = g + mu * b if nesterov else b
+                p -= lr * g  # in place: the same leaf tensor, its version counter bumped
 
 
 class Adam(Optimizer):
@@ -248,6 +216,134 @@ class Adam(Optimizer):
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
+
+
+@_extend(Adam)
+class _AdamUpdate:
+    """Adam's step, the plain way: tensor ops under no_grad, in PyTorch's rearranged form of the formula."""
+
+    def _update(self, group):
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        amsgrad = group.get("amsgrad", False)  # .get: a state dict saved before amsgrad existed
+        with no_grad():
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = -p.grad if group.get("maximize") else p.grad
+                if wd != 0 and group.get("decoupled_weight_decay"):
+                    p *= 1 - lr * wd  # AdamW: decay the weights directly, outside the adaptive step
+                elif wd != 0:
+                    g = g + wd * p
+                s = self.state.get(p)
+                if s is None:
+                    s = self.state[p] = {"step": 0, "exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+                    if amsgrad:
+                        s["max_exp_avg_sq"] = zeros_like(p)
+                s["step"] = t = s["step"] + 1
+                m, v = s["exp_avg"], s["exp_avg_sq"]
+                m *= beta1
+                m += g * (1 - beta1)  # m ← β1·m + (1 − β1)·g
+                v *= beta2
+                v += g * g * (1 - beta2)  # v ← β2·v + (1 − β2)·g²
+                if amsgrad:  # PyTorch: max_v ← max(max_v, v), and the step uses max_v
+                    v = s["max_exp_avg_sq"].copy_(maximum(s["max_exp_avg_sq"], v))
+                denom = v.sqrt() / (1 - beta2 ** t) ** 0.5 + eps  # √v̂ + eps
+                p -= m / denom * (lr / (1 - beta1 ** t))  # p ← p − lr · m̂ / (√v̂ + eps)
+
+
+@_extend(Optimizer)
+class _OptimizerState:
+    """Optimizer, continued: save and restore hyperparameters and buffers (a checkpoint)."""
+
+    def state_dict(self):
+        """{'state': {index: buffers}, 'param_groups': [...]}, parameters named by their position, as in PyTorch."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            groups.append({**{k: v for k, v in group.items() if k != "params"},
+                           "params": [index[id(p)] for p in group["params"]]})
+        state = {index[id(p)]: {k: v.clone() if isinstance(v, Tensor) else v for k, v in s.items()}
+                 for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyperparameters and buffers saved by `state_dict()` (same parameters, same order)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(g["params"]) != len(mine["params"]) for g, mine in zip(groups, self.param_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        by_index = {}
+        for saved, mine in zip(groups, self.param_groups):
+            by_index.update(zip(saved["params"], mine["params"]))
+            mine.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {}
+        for i, s in state_dict["state"].items():
+            p = by_index[int(i)]
+            self.state[p] = {k: _like(v, p) if isinstance(v, Tensor) else v for k, v in s.items()}
+
+
+def _like(t, p):
+    """A copy of state tensor `t` with `p`'s dtype and device (so a loaded state works where p lives)."""
+    return t.to(p.device).to(p.dtype).clone()
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p ← p·(1 − lr·wd) before the Adam step, instead of
+    adding wd·p to the gradient, so the decay is not rescaled by the adaptive denominator. PyTorch's default
+    weight_decay here is 1e-2."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+
+def _buffer(arr, backend):
+    """A Tensor that owns `arr` (an optimizer buffer), on the parameter's backend."""
+    return Tensor._from(arr, backend)
+
+
+@_extend(SGD)
+class _SGDOnArrays:
+    """SGD's step on the arrays behind the tensors, in place: the same numbers as the plain step, faster."""
+
+    _update_plain = SGD._update  # the core version, kept: checked to agree, and timed against this one
+
+    def _update(self, group):
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        damp, nesterov = group["dampening"], group["nesterov"]
+        state = self.state
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            w, d = p._arr, p.grad._arr
+            if group.get("maximize"):
+                d = -d
+            if wd != 0:
+                d = d + wd * w
+            if mu != 0:
+                s = state.get(p)
+                if s is None:  # first step: the buffer starts as the gradient itself
+                    buf = state[p] = {"momentum_buffer": _buffer(d.copy(), p._backend)}
+                    b = buf["momentum_buffer"]._arr
+                else:
+                    b = s["momentum_buffer"]._arr
+                    b *= mu
+                    b += d if damp == 0 else (1 - damp) * d
+                d = d + mu * b if nesterov else b
+            w -= lr * d
+            p._bump()  # a write in place: tensors saved for backward now know they are stale
+
+
+@_extend(Adam)
+class _AdamOnArrays:
+    """Adam's step on the arrays behind the tensors, with one scratch array per step: the plain step's numbers."""
+
+    _update_plain = Adam._update  # the core version, kept: checked to agree, and timed against this one
 
     def _update(self, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
@@ -290,16 +386,3 @@ class Adam(Optimizer):
             update *= lr / (1 - beta1 ** t)
             w -= update
             p._bump()
-
-
-
-class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter): p ← p·(1 − lr·wd) before the Adam step, instead of
-    adding wd·p to the gradient, so the decay is not rescaled by the adaptive denominator. PyTorch's default
-    weight_decay here is 1e-2."""
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
-                         capturable=capturable, differentiable=differentiable, fused=fused,
-                         decoupled_weight_decay=True)

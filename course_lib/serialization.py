@@ -49,6 +49,24 @@ def _key(k):
     return k
 
 
+def save(obj, f):
+    """Write obj (a state_dict, or any nesting of dicts/lists/tuples of tensors and numbers) to the
+    path or binary file f. The file is an .npz archive whatever its name."""
+    arrays = {}
+    structure = _encode(obj, "", arrays)
+    own = isinstance(f, (str, bytes)) or hasattr(f, "__fspath__")
+    handle = open(f, "wb") if own else f
+    try:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as z:
+            for name, arr in arrays.items():
+                with z.open(name + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, arr, allow_pickle=False)
+            z.writestr(_STRUCTURE + ".json", json.dumps(structure))
+    finally:
+        if own:
+            handle.close()
+
+
 def _bad_file(name, why):
     return RuntimeError(f"course_lib.load: {name} is not a valid course_lib file: {why}")
 
@@ -88,24 +106,6 @@ def _decoder(archive, device):
             return (dict if kind == "dict" else OrderedDict)((k, v) for k, v in value)
         return value if kind == "list" else tuple(value)
     return node
-
-
-def save(obj, f):
-    """Write obj (a state_dict, or any nesting of dicts/lists/tuples of tensors and numbers) to the
-    path or binary file f. The file is an .npz archive whatever its name."""
-    arrays = {}
-    structure = _encode(obj, "", arrays)
-    own = isinstance(f, (str, bytes)) or hasattr(f, "__fspath__")
-    handle = open(f, "wb") if own else f
-    try:
-        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as z:
-            for name, arr in arrays.items():
-                with z.open(name + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, arr, allow_pickle=False)
-            z.writestr(_STRUCTURE + ".json", json.dumps(structure))
-    finally:
-        if own:
-            handle.close()
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):

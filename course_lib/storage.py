@@ -68,6 +68,10 @@ def _extend(cls):
     def add(extra):
         for name, value in vars(extra).items():
             if name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
+                for fn in (value, getattr(value, "__func__", None), getattr(value, "fget", None),
+                           getattr(value, "fset", None)):
+                    if hasattr(fn, "__code__"):  # so tracebacks and TypeErrors name C.method, not the helper
+                        fn.__qualname__ = f"{cls.__qualname__}.{fn.__name__}"
                 setattr(cls, name, value)
         return extra
     return add

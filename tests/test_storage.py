@@ -435,3 +435,13 @@ def test_writes_into_an_expanded_view_are_refused_like_pytorch():
     wide.fill_(2.0)  # one number everywhere is unambiguous, as in PyTorch
     wide[1] = from_numpy(np.arange(3, dtype=np.float32))  # a row of the expanded view has no overlap
     assert base.numpy().tolist() == [0.0, 1.0, 2.0]
+
+
+def test_methods_added_by_extend_carry_their_class_name():
+    """Classes grow across cells with storage._extend; errors and tracebacks must still name the real class."""
+    import course_lib
+    from course_lib.utils.data import DataLoader
+    assert course_lib.Tensor.view.__qualname__ == "Tensor.view"
+    assert course_lib.Tensor.requires_grad.fget.__qualname__ == "Tensor.requires_grad"
+    with pytest.raises(TypeError, match=r"^DataLoader.__init__\(\) got an unexpected keyword argument 'foo'"):
+        DataLoader([1], foo=1)

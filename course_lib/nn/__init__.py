@@ -5,7 +5,6 @@
 __all__ = [
     "Parameter",
     "Module",
-    "Identity",
     "Linear",
     "ReLU",
     "Tanh",
@@ -21,6 +20,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Conv2d",
     "MaxPool2d",
+    "Identity",
 ]
 
 
@@ -33,6 +33,7 @@ from course_lib.autograd import Tensor, empty, no_grad, parse_to_args
 from course_lib.nn import functional as F
 from course_lib.nn import init
 from course_lib.nn import utils
+from course_lib.storage import _extend
 
 
 class Parameter(Tensor):
@@ -60,39 +61,6 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-
-def _move(t, new):
-    """Let tensor `t` hold `new`'s data, keeping the object (optimizers and names still point at it)."""
-    t.data = new
-    t._backend = new._backend  # Tensor.data's setter keeps the old device
-
-
-def _addindent(text, spaces):
-    lines = text.split("\n")
-    return lines[0] if len(lines) == 1 else lines[0] + "\n" + "\n".join(" " * spaces + l for l in lines[1:])
-
-
-def _typename(value):
-    return f"course_lib.{type(value).__name__}" if isinstance(value, Tensor) else type(value).__name__
-
-
-def _check_name(module, name, store):
-    if not isinstance(name, str):
-        raise TypeError(f"{store} name should be a string. Got {type(name).__name__}")
-    if "." in name:
-        raise KeyError(f'{store} name can\'t contain ".", got: {name}')
-    if name == "":
-        raise KeyError(f'{store} name can\'t be empty string ""')
-    if hasattr(module, name) and name not in getattr(module, "_" + store + "s", ()):
-        raise KeyError(f"attribute '{name}' already exists")
-
-
 class Module:
     """The base class of every layer and model.
 
@@ -115,7 +83,18 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    # -- registration by assignment ------------------------------------------------
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _typename(value):
+    return f"course_lib.{type(value).__name__}" if isinstance(value, Tensor) else type(value).__name__
+
+
+@_extend(Module)
+class _ModuleRegistration:
+    """Registration by assignment: __setattr__ files Parameters, Modules and buffers in their registries."""
+
     def __setattr__(self, name, value):
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
@@ -148,6 +127,19 @@ class Module:
             else:
                 object.__setattr__(self, name, value)
 
+    def _forget(self, name, keep=None):
+        """Before `name` is registered in the store `keep`: remove it from every other place."""
+        for store in (self.__dict__, self._parameters, self._buffers, self._modules):
+            if store is not keep:
+                store.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent.discard(name)
+
+
+@_extend(Module)
+class _ModuleLookup:
+    """Attribute reads and deletes that look in the registries."""
+
     def __getattr__(self, name):
         # called only when ordinary lookup fails: look in the three registries
         d = self.__dict__
@@ -164,16 +156,21 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def _forget(self, name, keep=None):
-        """Before `name` is registered in the store `keep`: remove it from every other place."""
-        for store in (self.__dict__, self._parameters, self._buffers, self._modules):
-            if store is not keep:
-                store.pop(name, None)
-        if keep is not self._buffers:
-            self._non_persistent.discard(name)
 
-    def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+def _check_name(module, name, store):
+    if not isinstance(name, str):
+        raise TypeError(f"{store} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f'{store} name can\'t contain ".", got: {name}')
+    if name == "":
+        raise KeyError(f'{store} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in getattr(module, "_" + store + "s", ()):
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+@_extend(Module)
+class _ModuleRegisterByName:
+    """register_parameter, register_buffer, add_module: registration by name."""
 
     def register_parameter(self, name, param):
         """Add a parameter (or None: a slot that state_dict skips, like Linear's bias=False)."""
@@ -212,7 +209,11 @@ class Module:
 
     register_module = add_module
 
-    # -- the one tree walker --------------------------------------------------------
+
+@_extend(Module)
+class _ModuleWalker:
+    """The tree walk, and parameters() on top of it."""
+
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(dotted name, module) for self ("") and every submodule, depth first in registration
         order; a module reachable twice is listed once (the memo)."""
@@ -239,6 +240,20 @@ class Module:
                 memo.add(id(value))
                 yield (module_prefix + "." + name if module_prefix else name), value
 
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter) for every parameter of the tree, e.g. ('0.weight', ...)."""
+        return self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        """Every parameter of the tree, each once: what an optimizer needs."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+
+@_extend(Module)
+class _ModuleMembers:
+    """modules, children and buffers: the same walk."""
+
     def modules(self):
         for _, module in self.named_modules():
             yield module
@@ -255,21 +270,48 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
-        """(dotted name, Parameter) for every parameter of the tree, e.g. ('0.weight', ...)."""
-        return self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
-
-    def parameters(self, recurse=True):
-        """Every parameter of the tree, each once: what an optimizer needs."""
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
-
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         return self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
+
+
+def _addindent(text, spaces):
+    lines = text.split("\n")
+    return lines[0] if len(lines) == 1 else lines[0] + "\n" + "\n".join(" " * spaces + l for l in lines[1:])
+
+
+@_extend(Module)
+class _ModuleRepr:
+    """PyTorch's repr: Name(extra) for a leaf, one indented line per child."""
+
+    def extra_repr(self):
+        """The text between the parentheses of this module's repr (override it in a layer)."""
+        return ""
+
+    def _child_lines(self):
+        return ["(" + name + "): " + _addindent(repr(m), 2) for name, m in self._modules.items()]
+
+    def __repr__(self):
+        """PyTorch's layout: Name(extra) for a leaf, and one indented '(name): child' line per child."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = self._child_lines()
+        lines = extra_lines + child_lines
+        main = type(self).__name__ + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+
+@_extend(Module)
+class _ModuleModes:
+    """train/eval, requires_grad_, zero_grad, apply."""
 
     def train(self, mode=True):
         """Switch self and every submodule to training mode (Dropout drops); returns self."""
@@ -306,6 +348,11 @@ class Module:
         fn(self)
         return self
 
+
+@_extend(Module)
+class _ModuleState:
+    """state_dict: every parameter and persistent buffer by dotted name."""
+
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """An ordered dict name → tensor of every parameter and persistent buffer, with dotted keys
         ('0.weight', 'encoder.fc.bias'): the module's whole learned state."""
@@ -321,6 +368,18 @@ class Module:
             if child is not None:
                 child.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+
+@_extend(Module)
+class _ModuleLoad:
+    """load_state_dict: copy a state dict in, in place, checked."""
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy the tensors of `state_dict` into this module's parameters and buffers, in place.
@@ -355,75 +414,6 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
-
-    def _apply(self, fn):
-        """Convert every parameter, gradient and buffer of the tree with fn, in place."""
-        with no_grad():
-            for module in self.modules():
-                for store in (module._parameters, module._buffers):
-                    for key, t in store.items():
-                        if t is None:
-                            continue
-                        new = fn(t)
-                        if new is not t:
-                            _move(t, new)
-                        if t.grad is not None:
-                            t.grad = fn(t.grad)
-        return self
-
-    def to(self, *args, **kwargs):
-        """Move every parameter and buffer to a device and/or cast the floating ones to a dtype, in place:
-        module.to('cuda'), module.to(float64). Returns self."""
-        device, dtype = parse_to_args(*args, **kwargs)
-        if dtype is not None and not storage.as_dtype(dtype).is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-
-        def convert(t):
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
-        return self._apply(convert)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else device)
-
-    def double(self):
-        return self.to(storage.float64)
-
-    def float(self):
-        return self.to(storage.float32)
-
-    def extra_repr(self):
-        """The text between the parentheses of this module's repr (override it in a layer)."""
-        return ""
-
-    def _child_lines(self):
-        return ["(" + name + "): " + _addindent(repr(m), 2) for name, m in self._modules.items()]
-
-    def __repr__(self):
-        """PyTorch's layout: Name(extra) for a leaf, and one indented '(name): child' line per child."""
-        extra = self.extra_repr()
-        extra_lines = extra.split("\n") if extra else []
-        child_lines = self._child_lines()
-        lines = extra_lines + child_lines
-        main = type(self).__name__ + "("
-        if lines:
-            if len(extra_lines) == 1 and not child_lines:
-                main += extra_lines[0]
-            else:
-                main += "\n  " + "\n  ".join(lines) + "\n"
-        return main + ")"
-
-
-class Identity(Module):
-    """Returns its input unchanged (a placeholder layer). Any arguments are accepted and ignored, as in PyTorch."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-
-    def forward(self, input):
-        return input
 
 
 class Linear(Module):
@@ -527,20 +517,6 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-def _index(idx, n):
-    i = idx.__index__()
-    if not -n <= i < n:
-        raise IndexError(f"index {i} is out of range")
-    return i % n
-
-
-def _renumber(container):
-    """Name the children "0", "1", ... in their order (after a deletion, as PyTorch does)."""
-    modules = list(container._modules.values())
-    container._modules.clear()
-    container._modules.update((str(i), m) for i, m in enumerate(modules))
-
-
 class Sequential(Module):
     """Modules called one after the other: Sequential(Linear(2, 8), ReLU(), Linear(8, 1)).
 
@@ -556,22 +532,6 @@ class Sequential(Module):
         else:
             for i, module in enumerate(args):
                 self.add_module(str(i), module)
-
-    def __getitem__(self, idx):
-        items = list(self._modules.items())
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(items[idx]))
-        return items[_index(idx, len(items))][1]
-
-    def __setitem__(self, idx, module):
-        key = list(self._modules)[_index(idx, len(self._modules))]
-        setattr(self, key, module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]:
-            delattr(self, key)
-        _renumber(self)  # as PyTorch: the rest become "0", "1", ... so a later append() gets a fresh name
 
     def __len__(self):
         return len(self._modules)
@@ -600,28 +560,11 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self)))]
-
-    def __setitem__(self, idx, module):
-        self.add_module(str(_index(idx, len(self))), module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]:
-            delattr(self, key)
-        _renumber(self)
-
     def __len__(self):
         return len(self._modules)
 
     def __iter__(self):
         return iter(self._modules.values())
-
-    def __iadd__(self, modules):
-        return self.extend(modules)
 
     def append(self, module):
         self.add_module(str(len(self)), module)
@@ -633,29 +576,6 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
         return self
-
-    def insert(self, index, module):
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
-
-    def _child_lines(self):
-        # PyTorch folds runs of identical children: "(0-2): 3 x ReLU()"
-        lines, items = [], [(name, repr(m)) for name, m in self._modules.items()]
-        i = 0
-        while i < len(items):
-            j = i
-            while j + 1 < len(items) and items[j + 1][1] == items[i][1]:
-                j += 1
-            text = _addindent(items[i][1], 2)
-            if j == i:
-                lines.append(f"({items[i][0]}): {text}")
-            else:
-                lines.append(f"({items[i][0]}-{items[j][0]}): {j - i + 1} x {text}")
-            i = j + 1
-        return lines
 
 
 class MSELoss(Module):
@@ -758,3 +678,142 @@ class MaxPool2d(Module):
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder layer). Any arguments are accepted and ignored, as in PyTorch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+def _move(t, new):
+    """Let tensor `t` hold `new`'s data, keeping the object (optimizers and names still point at it)."""
+    t.data = new
+    t._backend = new._backend  # Tensor.data's setter keeps the old device
+
+
+@_extend(Module)
+class _ModuleMoves:
+    """to / cpu / cuda / double / float: convert every tensor in place."""
+
+    def _apply(self, fn):
+        """Convert every parameter, gradient and buffer of the tree with fn, in place."""
+        with no_grad():
+            for module in self.modules():
+                for store in (module._parameters, module._buffers):
+                    for key, t in store.items():
+                        if t is None:
+                            continue
+                        new = fn(t)
+                        if new is not t:
+                            _move(t, new)
+                        if t.grad is not None:
+                            t.grad = fn(t.grad)
+        return self
+
+    def to(self, *args, **kwargs):
+        """Move every parameter and buffer to a device and/or cast the floating ones to a dtype, in place:
+        module.to('cuda'), module.to(float64). Returns self."""
+        device, dtype = parse_to_args(*args, **kwargs)
+        if dtype is not None and not storage.as_dtype(dtype).is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+
+        def convert(t):
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+        return self._apply(convert)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device)
+
+    def double(self):
+        return self.to(storage.float64)
+
+    def float(self):
+        return self.to(storage.float32)
+
+
+def _index(idx, n):
+    i = idx.__index__()
+    if not -n <= i < n:
+        raise IndexError(f"index {i} is out of range")
+    return i % n
+
+
+def _renumber(container):
+    """Name the children "0", "1", ... in their order (after a deletion, as PyTorch does)."""
+    modules = list(container._modules.values())
+    container._modules.clear()
+    container._modules.update((str(i), m) for i, m in enumerate(modules))
+
+
+@_extend(Sequential)
+class _SequentialAsList:
+    """Indexing, slicing and deletion, as a list."""
+
+    def __getitem__(self, idx):
+        items = list(self._modules.items())
+        if isinstance(idx, slice):
+            return type(self)(OrderedDict(items[idx]))
+        return items[_index(idx, len(items))][1]
+
+    def __setitem__(self, idx, module):
+        key = list(self._modules)[_index(idx, len(self._modules))]
+        setattr(self, key, module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]:
+            delattr(self, key)
+        _renumber(self)  # as PyTorch: the rest become "0", "1", ... so a later append() gets a fresh name
+
+
+@_extend(ModuleList)
+class _ModuleListAsList:
+    """Indexing, slicing, deletion, insert and +=, as a list; PyTorch's folded repr."""
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[str(_index(idx, len(self)))]
+
+    def __setitem__(self, idx, module):
+        self.add_module(str(_index(idx, len(self))), module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]:
+            delattr(self, key)
+        _renumber(self)
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def insert(self, index, module):
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
+    def _child_lines(self):
+        # PyTorch folds runs of identical children: "(0-2): 3 x ReLU()"
+        lines, items = [], [(name, repr(m)) for name, m in self._modules.items()]
+        i = 0
+        while i < len(items):
+            j = i
+            while j + 1 < len(items) and items[j + 1][1] == items[i][1]:
+                j += 1
+            text = _addindent(items[i][1], 2)
+            if j == i:
+                lines.append(f"({items[i][0]}): {text}")
+            else:
+                lines.append(f"({items[i][0]}-{items[j][0]}): {j - i + 1} x {text}")
+            i = j + 1
+        return lines

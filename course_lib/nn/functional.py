@@ -8,15 +8,15 @@ __all__ = [
     "tanh",
     "softmax",
     "log_softmax",
-    "Affine",
-    "linear",
     "dropout",
     "mse_loss",
     "nll_loss",
-    "cross_entropy",
-    "CrossEntropy",
     "ConstantPad",
     "pad",
+    "Affine",
+    "linear",
+    "cross_entropy",
+    "CrossEntropy",
     "Windows2d",
     "sliding_windows2d",
     "conv2d",
@@ -84,55 +84,6 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x - logsumexp(x) along `dim`: the log of softmax without ever forming exp(x)."""
     input, dim = _softmax_args("log_softmax", input, dim, _stacklevel, dtype)
     return input.log_softmax(dim)
-
-
-class Affine(Function):
-    """y = x Wᵀ + b as ONE graph node (PyTorch's addmm), instead of three (transpose, matmul, add).
-
-    Fusing matters for small layers, where the cost per recorded op dominates. backward builds its
-    gradients from tensor ops only when a graph of the backward pass is being recorded
-    (create_graph=True); otherwise it computes them directly on the arrays.
-    """
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        if bias is not None and not (x.dtype is weight.dtype is bias.dtype):  # addmm's checks, in PyTorch's words
-            first, name = (x, "mat1") if x.dtype is not weight.dtype else (bias, "self")
-            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_type_name(first.dtype)} "
-                               f"and {_type_name(weight.dtype)}")
-        if bias is not None and bias.ndim == 1 and bias.shape[0] not in (1, weight.shape[0]):
-            out_shape = [*x.shape[:-1], weight.shape[0]]
-            raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size "
-                               f"({bias.shape[-1]}) at non-singleton dimension {len(out_shape) - 1}.  Target sizes: "
-                               f"{out_shape}.  Tensor sizes: {list(bias.shape)}")
-        ctx.save_for_backward(x, weight)
-        if x.ndim != 2:  # PyTorch's node for a batch of any other rank is the reshape around its addmm
-            ctx._torch_name = "ViewBackward0" if bias is not None else "UnsafeViewBackward0"
-        elif bias is None:
-            ctx._torch_name = "MmBackward0"
-        out = matmul_kernel(x._arr, weight._arr.T)  # the kernel checks shapes and dtypes, with PyTorch's errors
-        if bias is not None:
-            out += bias._arr  # out is a fresh array: add the bias in place, no temporary
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
-        if is_grad_enabled():  # create_graph: differentiable ops, so the gradient has a graph too
-            g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-            return (grad @ w if need_x else None), (g2.mT @ x2 if need_w else None), (g2.sum(0) if need_b else None)
-        g, backend = grad._arr, grad._backend
-        g2 = g.reshape(-1, g.shape[-1])
-        gx = Tensor._from(np.matmul(g, w._arr), backend) if need_x else None
-        gw = Tensor._from(np.matmul(g2.T, x._arr.reshape(-1, x._arr.shape[-1])), backend) if need_w else None
-        gb = Tensor._from(g2.sum(0), backend) if need_b else None
-        return gx, gw, gb
-
-
-def linear(input, weight, bias=None):
-    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch: one fused graph node."""
-    return Affine.apply(input, weight, bias)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -232,6 +183,88 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return _reduce(loss.reshape(target.shape), reduction)
 
 
+def _pair(v):
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(x) for x in v)
+
+
+class ConstantPad(Function):
+    """Pad the last dims with a constant: pad = (left, right, top, bottom, ...), as F.pad lists them."""
+
+    @staticmethod
+    def forward(ctx, a, pad, value):
+        widths = [(0, 0)] * a.ndim
+        for i in range(len(pad) // 2):
+            widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        ctx.key = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
+        out = a._backend.xp.full(tuple(n + lo + hi for (lo, hi), n in zip(widths, a.shape)), value,
+                                 dtype=a._arr.dtype)
+        out[ctx.key] = a._arr
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.key], None, None  # the padding got no gradient: keep the inside
+
+
+def pad(input, pad, value=0.0):
+    """Constant padding of the last len(pad) // 2 dims (non-negative widths)."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"Padding length must be divisible by 2 and at most 2 * ndim, got {len(pad)}")
+    if any(p < 0 for p in pad):
+        raise NotImplementedError("negative padding (cropping) is not supported; slice the tensor instead")
+    return ConstantPad.apply(input, pad, value)
+
+
+class Affine(Function):
+    """y = x Wᵀ + b as ONE graph node (PyTorch's addmm), instead of three (transpose, matmul, add).
+
+    Fusing matters for small layers, where the cost per recorded op dominates. backward builds its
+    gradients from tensor ops only when a graph of the backward pass is being recorded
+    (create_graph=True); otherwise it computes them directly on the arrays.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        if bias is not None and not (x.dtype is weight.dtype is bias.dtype):  # addmm's checks, in PyTorch's words
+            first, name = (x, "mat1") if x.dtype is not weight.dtype else (bias, "self")
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_type_name(first.dtype)} "
+                               f"and {_type_name(weight.dtype)}")
+        if bias is not None and bias.ndim == 1 and bias.shape[0] not in (1, weight.shape[0]):
+            out_shape = [*x.shape[:-1], weight.shape[0]]
+            raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size "
+                               f"({bias.shape[-1]}) at non-singleton dimension {len(out_shape) - 1}.  Target sizes: "
+                               f"{out_shape}.  Tensor sizes: {list(bias.shape)}")
+        ctx.save_for_backward(x, weight)
+        if x.ndim != 2:  # PyTorch's node for a batch of any other rank is the reshape around its addmm
+            ctx._torch_name = "ViewBackward0" if bias is not None else "UnsafeViewBackward0"
+        elif bias is None:
+            ctx._torch_name = "MmBackward0"
+        out = matmul_kernel(x._arr, weight._arr.T)  # the kernel checks shapes and dtypes, with PyTorch's errors
+        if bias is not None:
+            out += bias._arr  # out is a fresh array: add the bias in place, no temporary
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        if is_grad_enabled():  # create_graph: differentiable ops, so the gradient has a graph too
+            g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+            return (grad @ w if need_x else None), (g2.mT @ x2 if need_w else None), (g2.sum(0) if need_b else None)
+        g, backend = grad._arr, grad._backend
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = Tensor._from(np.matmul(g, w._arr), backend) if need_x else None
+        gw = Tensor._from(np.matmul(g2.T, x._arr.reshape(-1, x._arr.shape[-1])), backend) if need_w else None
+        gb = Tensor._from(g2.sum(0), backend) if need_b else None
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch: one fused graph node."""
+    return Affine.apply(input, weight, bias)
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """log_softmax then nll_loss: stable for any logits. `target` holds class indices, or probabilities
     (a float tensor of the input's shape)."""
@@ -303,39 +336,6 @@ class CrossEntropy(Function):
         d *= w[:, None]
         d *= grad._arr[:, None] if ctx.reduction == "none" else grad._arr
         return Tensor._from(d, logits._backend), None, None, None, None
-
-
-def _pair(v):
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(x) for x in v)
-
-
-class ConstantPad(Function):
-    """Pad the last dims with a constant: pad = (left, right, top, bottom, ...), as F.pad lists them."""
-
-    @staticmethod
-    def forward(ctx, a, pad, value):
-        widths = [(0, 0)] * a.ndim
-        for i in range(len(pad) // 2):
-            widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-        ctx.key = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
-        out = a._backend.xp.full(tuple(n + lo + hi for (lo, hi), n in zip(widths, a.shape)), value,
-                                 dtype=a._arr.dtype)
-        out[ctx.key] = a._arr
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad[ctx.key], None, None  # the padding got no gradient: keep the inside
-
-
-def pad(input, pad, value=0.0):
-    """Constant padding of the last len(pad) // 2 dims (non-negative widths)."""
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"Padding length must be divisible by 2 and at most 2 * ndim, got {len(pad)}")
-    if any(p < 0 for p in pad):
-        raise NotImplementedError("negative padding (cropping) is not supported; slice the tensor instead")
-    return ConstantPad.apply(input, pad, value)
 
 
 class Windows2d(Function):

@@ -3,13 +3,13 @@
 """Initialisation of parameters in place, as torch.nn.init: uniform_, normal_, kaiming_*, xavier_*."""
 
 __all__ = [
-    "calculate_gain",
     "uniform_",
     "normal_",
+    "calculate_gain",
+    "kaiming_uniform_",
     "constant_",
     "zeros_",
     "ones_",
-    "kaiming_uniform_",
     "kaiming_normal_",
     "xavier_uniform_",
     "xavier_normal_",
@@ -20,22 +20,6 @@ import math
 import warnings
 
 from course_lib.autograd import no_grad
-
-
-def calculate_gain(nonlinearity, param=None):
-    """The factor that keeps activations' variance steady through a layer followed by `nonlinearity`."""
-    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "sigmoid"):
-        return 1.0
-    if nonlinearity == "tanh":
-        return 5.0 / 3
-    if nonlinearity == "relu":
-        return math.sqrt(2.0)
-    if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
-        return math.sqrt(2.0 / (1 + slope ** 2))
-    if nonlinearity == "selu":
-        return 3.0 / 4
-    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _calculate_fan_in_and_fan_out(tensor):
@@ -60,17 +44,20 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         return tensor.normal_(mean, std, generator=generator)
 
 
-def constant_(tensor, val):
-    with no_grad():
-        return tensor.fill_(val)
-
-
-def zeros_(tensor):
-    return constant_(tensor, 0.0)
-
-
-def ones_(tensor):
-    return constant_(tensor, 1.0)
+def calculate_gain(nonlinearity, param=None):
+    """The factor that keeps activations' variance steady through a layer followed by `nonlinearity`."""
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _fan(tensor, mode):
@@ -95,6 +82,19 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
+
+
+def constant_(tensor, val):
+    with no_grad():
+        return tensor.fill_(val)
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):

@@ -9,7 +9,7 @@ import numpy as np
 
 from course_lib import storage
 from course_lib.autograd import Tensor, stack, tensor
-from course_lib.storage import float64, int64
+from course_lib.storage import _extend, float64, int64
 
 
 class Dataset:
@@ -70,14 +70,6 @@ def default_collate(batch):
                     f"found {type(elem).__name__}")
 
 
-def _rows(t, index):
-    """Rows `index` (an int array) of tensor t, as a new tensor: one gather instead of n items + stack."""
-    if t.requires_grad:  # keep the graph, as indexing a tensor that requires grad does
-        return t[tensor(index)]
-    xp = t._backend.xp
-    return Tensor._from(t._arr[index if xp is np else xp.asarray(index)], t._backend)
-
-
 class DataLoader:
     """Iterate over a dataset in batches of `batch_size`, optionally in a shuffled order.
 
@@ -85,6 +77,46 @@ class DataLoader:
     (a NumPy Generator) or, without one, from course_lib's global one (seeded by manual_seed).
     `drop_last=True` skips a final batch smaller than `batch_size`. `collate_fn` turns a list of
     samples into a batch (default_collate by default).
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, *, collate_fn=None, drop_last=False, generator=None):
+        """The core options; PyTorch's full signature replaces this in the part "Beyond the core"."""
+        self.dataset, self.batch_size = dataset, int(batch_size)
+        self.shuffle, self.drop_last, self.generator = bool(shuffle), bool(drop_last), generator
+        self.collate_fn = collate_fn or default_collate
+
+    def __len__(self):
+        n, b = len(self.dataset), self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+
+@_extend(DataLoader)
+class _DataLoaderIteration:
+    """DataLoader, continued: the order of a pass, its batches, and how the loader prints."""
+
+    def _order(self):
+        n = len(self.dataset)
+        if not self.shuffle:
+            return np.arange(n)
+        return (self.generator or storage.default_generator()).permutation(n)
+
+    def __iter__(self):
+        return self._batches(self._order())  # the order is drawn now, when the pass starts
+
+    def _batches(self, order):
+        b, ds = self.batch_size, self.dataset
+        stop = len(order) - len(order) % b if self.drop_last else len(order)
+        for start in range(0, stop, b):
+            yield self.collate_fn([ds[int(i)] for i in order[start:start + b]])
+
+    def __repr__(self):
+        return (f"DataLoader(dataset of {len(self.dataset)}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
+
+
+@_extend(DataLoader)
+class _DataLoaderOptions:
+    """DataLoader, continued: PyTorch's full signature, replacing the core __init__.
 
     Batches are always loaded in the main process: num_workers, pin_memory, timeout, worker_init_fn,
     prefetch_factor and persistent_workers are accepted (and checked) as PyTorch does, so training
@@ -120,18 +152,20 @@ class DataLoader:
         self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
         self.persistent_workers = bool(persistent_workers)
 
-    def __len__(self):
-        n, b = len(self.dataset), self.batch_size
-        return n // b if self.drop_last else -(-n // b)
 
-    def _order(self):
-        n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n)
-        return (self.generator or storage.default_generator()).permutation(n)
+def _rows(t, index):
+    """Rows `index` (an int array) of tensor t, as a new tensor: one gather instead of n items + stack."""
+    if t.requires_grad:  # keep the graph, as indexing a tensor that requires grad does
+        return t[tensor(index)]
+    xp = t._backend.xp
+    return Tensor._from(t._arr[index if xp is np else xp.asarray(index)], t._backend)
 
-    def __iter__(self):
-        return self._batches(self._order())  # the order is drawn now, when the pass starts
+
+@_extend(DataLoader)
+class _DataLoaderGather:
+    """DataLoader, continued: a TensorDataset's batch as one gather per tensor, instead of n samples + stack."""
+
+    _batches_plain = DataLoader._batches  # the core version, kept: checked to agree, and timed against this one
 
     def _batches(self, order):
         b, ds = self.batch_size, self.dataset
@@ -143,7 +177,3 @@ class DataLoader:
                 yield [_rows(t, index) for t in ds.tensors]
             else:
                 yield self.collate_fn([ds[int(i)] for i in index])
-
-    def __repr__(self):
-        return (f"DataLoader(dataset of {len(self.dataset)}, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
