@@ -57,10 +57,10 @@ OPS = {}  # op name -> (its Function, differentiable?): tests/test_op_registry.p
 def register(cls, name, op=None, method=True, differentiable=True):
     """Register the op `name`, computed by the Function `cls`: set Tensor.<name> (unless method=False), record it
     in OPS, and return its functional form. `op` (for ops with arguments) calls cls.apply; without it both forms
-    are cls.apply(x)."""
+    are cls.apply(input)."""
     if op is None:
-        def op(x):
-            return cls.apply(x)
+        def op(input):
+            return cls.apply(input)
     op.__name__ = op.__qualname__ = name
     if method:  # the same code as a method, named Tensor.<name> in tracebacks and TypeErrors
         m = types.FunctionType(op.__code__, op.__globals__, name, op.__defaults__, op.__closure__)
@@ -241,7 +241,7 @@ class Maximum(Function):
     def backward(ctx, grad):
         wa = Tensor._from((ctx.a_wins + 0.5 * ctx.tie).astype(grad._arr.dtype), grad._backend)  # ties share it
         return grad * wa, grad * (1 - wa)
-maximum = register(Maximum, "maximum", lambda a, b: Maximum.apply(a, b))
+maximum = register(Maximum, "maximum", lambda input, other: Maximum.apply(input, other))
 
 
 class Minimum(Maximum):
@@ -253,7 +253,7 @@ class Minimum(Maximum):
         ctx.a_wins = binary(np.less, a_, b_)
         ctx.tie = binary(np.equal, a_, b_)
         return binary(np.minimum, a_, b_)
-minimum = register(Minimum, "minimum", lambda a, b: Minimum.apply(a, b))
+minimum = register(Minimum, "minimum", lambda input, other: Minimum.apply(input, other))
 
 
 class Where(Function):
@@ -269,7 +269,7 @@ class Where(Function):
     def backward(ctx, grad):
         c = Tensor._from(ctx.cond, grad._backend)
         return None, Where.apply(c, grad, 0.0), Where.apply(c, 0.0, grad)
-where = register(Where, "where", lambda condition, a, b: Where.apply(condition, a, b), method=False)
+where = register(Where, "where", lambda condition, input, other: Where.apply(condition, input, other), method=False)
 
 
 @storage.silent_fp
@@ -351,7 +351,7 @@ class Pow(Function):
             zero = a_t == 0
             gb = grad * Where.apply(zero, 0.0, a_t ** b * Where.apply(zero, 1.0, a_t).log())
         return ga, gb
-pow = register(Pow, "pow", lambda x, exponent: Pow.apply(x, exponent))
+pow = register(Pow, "pow", lambda input, exponent: Pow.apply(input, exponent))
 
 
 @_extend(Tensor)
@@ -398,7 +398,7 @@ class Clamp(Function):
         return (grad * Tensor._from(ctx.mask, b) if da else None,
                 grad * Tensor._from(ctx.min_wins, b) if dmin else None,
                 grad * Tensor._from(ctx.max_wins, b) if dmax else None)
-clamp = register(Clamp, "clamp", lambda x, min=None, max=None: Clamp.apply(x, min, max))
+clamp = register(Clamp, "clamp", lambda input, min=None, max=None: Clamp.apply(input, min, max))
 
 
 _MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
@@ -436,7 +436,7 @@ class MatMul(Function):
             if b.ndim == 1:
                 gb = gb.squeeze(-1)
         return ga, gb
-matmul = register(MatMul, "matmul", lambda a, b: MatMul.apply(a, b))
+matmul = register(MatMul, "matmul", lambda input, other: MatMul.apply(input, other))
 
 
 @_extend(Tensor)

@@ -58,7 +58,7 @@ class Sum(Function):
         if grad.ndim and grad.ndim != len(ctx.shape):  # keepdim=False removed the reduced dims
             grad = grad.reshape(_keep_shape(ctx.shape, ctx.axes))
         return grad.expand(ctx.shape), None, None
-sum = register(Sum, "sum", lambda x, dim=None, keepdim=False: Sum.apply(x, dim, keepdim))
+sum = register(Sum, "sum", lambda input, dim=None, keepdim=False: Sum.apply(input, dim, keepdim))
 
 
 class Mean(Function):
@@ -76,7 +76,7 @@ class Mean(Function):
     def backward(ctx, grad):
         count = math.prod(ctx.shape[d] for d in ctx.axes)
         return (grad / count).reshape(_keep_shape(ctx.shape, ctx.axes)).expand(ctx.shape), None, None
-mean = register(Mean, "mean", lambda x, dim=None, keepdim=False: Mean.apply(x, dim, keepdim))
+mean = register(Mean, "mean", lambda input, dim=None, keepdim=False: Mean.apply(input, dim, keepdim))
 
 
 class Var(Function):
@@ -237,7 +237,7 @@ class Softmax(Function):
     def backward(ctx, grad):
         y = ctx.saved_output
         return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
-softmax = register(Softmax, "softmax", lambda x, dim: Softmax.apply(x, dim))
+softmax = register(Softmax, "softmax", lambda input, dim: Softmax.apply(input, dim))
 
 
 class LogSoftmax(Function):
@@ -254,7 +254,7 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         y = ctx.saved_output
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
-log_softmax = register(LogSoftmax, "log_softmax", lambda x, dim: LogSoftmax.apply(x, dim))
+log_softmax = register(LogSoftmax, "log_softmax", lambda input, dim: LogSoftmax.apply(input, dim))
 
 
 class LogSumExp(Function):
