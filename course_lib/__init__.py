@@ -11,13 +11,12 @@ from .broadcast import broadcast_shapes
 from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import abs, clamp, cos, exp, log, matmul, maximum, minimum, neg, pow, relu, sigmoid, sin, sqrt, tanh, where
 from .views import cat, stack
-from .reductions import log_softmax, mean, softmax, sum
+from .reductions import log_softmax, logsumexp, mean, softmax, std, sum, var
 from .creation import (arange, empty, eye, from_numpy, full, full_like, is_tensor, linspace, ones, ones_like, rand,
                        randint, randn, randperm, tensor, zeros, zeros_like)
 from .checks import gradcheck
 from .functional import (allclose, argmax, argmin, broadcast_to, chunk, clone, concatenate, detach, equal, flatten,
-                         isclose, logsumexp, max, min, numel, permute, reshape, split, squeeze, std, t, transpose,
-                         unsqueeze, var)
+                         isclose, max, min, numel, permute, reshape, split, squeeze, t, transpose, unsqueeze)
 
 # The later layers: devices (04), nn (05), optim and data (06). Importing gpu registers the "cuda" backend,
 # or the reason it is unavailable, with storage's backend table.

@@ -7,7 +7,6 @@ __all__ = [
     "concatenate",
     "split",
     "chunk",
-    "logsumexp",
     "broadcast_to",
     "flatten",
     "argmax",
@@ -33,10 +32,6 @@ def chunk(input, chunks, dim=0):
     return input.chunk(chunks, dim)
 
 
-def logsumexp(x, dim, keepdim=False):
-    return x.logsumexp(dim, keepdim)
-
-
 def broadcast_to(x, shape):
     return x.expand(shape)
 
@@ -58,10 +53,9 @@ def _function_form(name):
 
 
 # PyTorch offers these as functions too: torch.max(logits, 1), torch.reshape(x, shape), ...
-max, min, reshape, unsqueeze, squeeze, transpose, permute, t, var, std, clone, detach, numel, equal, isclose, \
-    allclose = (_function_form(n) for n in ("max", "min", "reshape", "unsqueeze", "squeeze", "transpose", "permute",
-                                            "t", "var", "std", "clone", "detach", "numel", "equal", "isclose",
-                                            "allclose"))
+max, min, reshape, unsqueeze, squeeze, transpose, permute, t, clone, detach, numel, equal, isclose, allclose = (
+    _function_form(n) for n in ("max", "min", "reshape", "unsqueeze", "squeeze", "transpose", "permute", "t",
+                                "clone", "detach", "numel", "equal", "isclose", "allclose"))
 
 
 def argmin(x, dim=None, keepdim=False):

@@ -9,7 +9,9 @@ __all__ = [
     "Mean",
     "mean",
     "Var",
+    "var",
     "Std",
+    "std",
     "AMax",
     "AMin",
     "MaxDim",
@@ -19,6 +21,7 @@ __all__ = [
     "LogSoftmax",
     "log_softmax",
     "LogSumExp",
+    "logsumexp",
     "AMaxDim",
 ]
 
@@ -105,12 +108,11 @@ class Var(Function):
         return g * centered * (2.0 / dof if dof > 0 else math.nan), None, None, None
 
 
-@_extend(Tensor)
-class _TensorVar:
-    """var."""
+def var(input, dim=None, unbiased=True, keepdim=False, correction=None):
+    return Var.apply(input, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
 
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        return Var.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
+
+var = register(Var, "var", var)
 
 
 class Std(Function):
@@ -130,12 +132,11 @@ class Std(Function):
         return Var.backward(ctx, Where.apply(zero, 0.0, grad / (2 * Where.apply(zero, 1.0, out))))
 
 
-@_extend(Tensor)
-class _TensorStd:
-    """std."""
+def std(input, dim=None, unbiased=True, keepdim=False, correction=None):
+    return Std.apply(input, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
 
-    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        return Std.apply(self, dim, (1 if unbiased else 0) if correction is None else correction, keepdim)
+
+std = register(Std, "std", std)
 
 
 class AMax(Function):
@@ -274,14 +275,13 @@ class LogSumExp(Function):
         return grad.reshape(keep) * (a - ctx.saved_output.reshape(keep)).exp(), None, None
 
 
-@_extend(Tensor)
-class _TensorLogSumExp:
-    """logsumexp."""
+def logsumexp(input, dim, keepdim=False):
+    if dim is None:  # PyTorch needs the dims named
+        raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not NoneType")
+    return LogSumExp.apply(input, dim, keepdim)
 
-    def logsumexp(self, dim, keepdim=False):
-        if dim is None:  # PyTorch needs the dims named
-            raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not NoneType")
-        return LogSumExp.apply(self, dim, keepdim)
+
+logsumexp = register(LogSumExp, "logsumexp", logsumexp)
 
 
 class AMaxDim(Function):
