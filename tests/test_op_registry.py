@@ -95,6 +95,16 @@ def test_registered_op_passes_gradcheck(name, case):
     assert gradcheck(fn, inputs)
 
 
+def test_every_function_of_ops_py_is_registered():
+    """An element-wise op added to ops.py without its register line would escape the gradcheck above."""
+    import course_lib.ops as ops
+    helpers = {ops.Sign}  # abs's backward node (sign has a zero gradient), not an op of its own
+    defined = {v for v in vars(ops).values() if isinstance(v, type) and issubclass(v, Function)
+               and v.__module__ == ops.__name__}
+    registered = {cls for cls, _ in OPS.values()}
+    assert sorted(c.__name__ for c in defined - registered - helpers) == []
+
+
 def test_the_registry_records_a_function_a_method_and_a_functional_form():
     assert len(OPS) >= 20
     for name, (cls, _) in OPS.items():
