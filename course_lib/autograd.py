@@ -12,9 +12,6 @@ __all__ = [
     "Function",
     "Add",
     "Mul",
-    "Neg",
-    "Sub",
-    "Div",
     "SumTo",
     "Clone",
     "backward",
@@ -29,7 +26,7 @@ import threading
 import numpy as np
 
 from course_lib import storage
-from course_lib.broadcast import _TORCH_NAMES as _C_NAMES, binary, broadcast_shapes, true_divide, unbroadcast
+from course_lib.broadcast import _TORCH_NAMES as _C_NAMES, binary, broadcast_shapes, unbroadcast
 from course_lib.storage import StridedTensor, cpu_backend
 from course_lib.storage import _extend  # how a class grows across the cells of this notebook
 
@@ -490,93 +487,6 @@ class _TensorMul:
 
     def __rmul__(self, other):
         return Mul.apply(other, self)
-
-
-class Neg(Function):
-    @staticmethod
-    def forward(ctx, a):
-        if a._arr.dtype == np.bool_:
-            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-                               "invert a mask, use the `~` or `logical_not()` operator instead.")
-        return np.negative(a._arr)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return -grad
-
-
-@_extend(Tensor)
-class _TensorNeg:
-    """-a, +a and neg."""
-
-    def __neg__(self):
-        return Neg.apply(self)
-
-    def __pos__(self):
-        return self
-
-    def neg(self):
-        return Neg.apply(self)
-
-
-def _is_bool(x):
-    return type(x) is builtins.bool or getattr(x, "dtype", None) == np.bool_
-
-
-class Sub(Function):
-    saves_input = False
-
-    @staticmethod
-    def forward(ctx, a, b):
-        a_, b_ = _arr(a), _arr(b)
-        bools = _is_bool(a_) + _is_bool(b_)
-        if bools:
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-                               "`logical_xor()` operator instead." if bools == 2 else
-                               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
-                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
-        if not isinstance(a, Tensor):
-            ctx._torch_name = "RsubBackward1"  # 2 - x: PyTorch's rsub(x, 2)
-        return binary(np.subtract, a_, b_)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, (-grad if ctx.needs_input_grad[1] else None)
-
-
-@_extend(Tensor)
-class _TensorSub:
-    """a - b and 2 - a."""
-
-    def __sub__(self, other):
-        return Sub.apply(self, other)
-
-    def __rsub__(self, other):
-        return Sub.apply(other, self)
-
-
-class Div(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a if _needs(b) else None, b)
-        return true_divide(_arr(a), _arr(b))
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        da, db = ctx.needs_input_grad
-        return (grad / b if da else None), (-grad * a / (b * b) if db else None)
-
-
-@_extend(Tensor)
-class _TensorDiv:
-    """a / b and 2 / a."""
-
-    def __truediv__(self, other):
-        return Div.apply(self, other)
-
-    def __rtruediv__(self, other):
-        return Div.apply(other, self)
 
 
 def _dependencies(roots):

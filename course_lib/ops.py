@@ -6,7 +6,10 @@ line that registers its Tensor method and functional form (notebook 03, step 6 o
 __all__ = [
     "OPS",
     "register",
+    "Neg",
     "neg",
+    "Sub",
+    "Div",
     "Exp",
     "exp",
     "Log",
@@ -47,8 +50,8 @@ import types
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import Add, Div, Function, Mul, Neg, Sub, SumTo, Tensor, _arr, _device_mismatch, _later
-from course_lib.broadcast import binary, matmul as matmul_kernel, result_type, where as where_kernel
+from course_lib.autograd import Add, Function, Mul, SumTo, Tensor, _arr, _device_mismatch, _later, _needs
+from course_lib.broadcast import binary, matmul as matmul_kernel, result_type, true_divide, where as where_kernel
 from course_lib.storage import _extend
 
 OPS = {}  # op name -> (its Function, differentiable?): tests/test_op_registry.py gradchecks every one
@@ -77,8 +80,94 @@ def _named(out, name):
     return out
 
 
-neg = register(Neg, "neg")  # the ops of step 4, defined with the engine, recorded here so the test covers them
-OPS.update(add=(Add, True), sub=(Sub, True), mul=(Mul, True), div=(Div, True))
+OPS.update(add=(Add, True), mul=(Mul, True))  # the first two ops, defined with the engine (a + b, a * b)
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        if a._arr.dtype == np.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
+        return np.negative(a._arr)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+neg = register(Neg, "neg")
+
+
+@_extend(Tensor)
+class _TensorNeg:
+    """-a and +a."""
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+
+def _is_bool(x):
+    return type(x) is builtins.bool or getattr(x, "dtype", None) == np.bool_
+
+
+class Sub(Function):
+    saves_input = False
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a_, b_ = _arr(a), _arr(b)
+        bools = _is_bool(a_) + _is_bool(b_)
+        if bools:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                               "`logical_xor()` operator instead." if bools == 2 else
+                               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        if not isinstance(a, Tensor):
+            ctx._torch_name = "RsubBackward1"  # 2 - x: PyTorch's rsub(x, 2)
+        return binary(np.subtract, a_, b_)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+OPS["sub"] = (Sub, True)  # a - b (the method sub(), with alpha, is in the last part)
+
+
+@_extend(Tensor)
+class _TensorSub:
+    """a - b and 2 - a."""
+
+    def __sub__(self, other):
+        return Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return Sub.apply(other, self)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if _needs(b) else None, b)
+        return true_divide(_arr(a), _arr(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad / b if da else None), (-grad * a / (b * b) if db else None)
+OPS["div"] = (Div, True)  # a / b
+
+
+@_extend(Tensor)
+class _TensorDiv:
+    """a / b and 2 / a."""
+
+    def __truediv__(self, other):
+        return Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return Div.apply(other, self)
 
 
 def _float(x):
