@@ -4,17 +4,19 @@ This file is written by hand (the only one besides _export.py): it gathers the p
 the generated modules so that `import course_lib as torch` works. Everything it imports is
 generated from notebooks/; edit those, then run `python -m course_lib._export`.
 """
-from . import storage, broadcast, autograd
+from . import storage, broadcast, autograd, ops, views, reductions, creation, checks, protocols, functional
 from .storage import (bool_ as bool, device, double, dtype, float16, float32, float64, half, int8, int16, int32,
                       int64, long, manual_seed, uint8)
 from .broadcast import broadcast_shapes
-from .autograd import (Tensor, abs, allclose, arange, argmax, argmin, broadcast_to, cat, chunk, clamp, clone,
-                       concatenate, cos, detach, empty, enable_grad, equal, exp, eye, flatten, from_numpy, full,
-                       full_like, gradcheck, is_grad_enabled, is_tensor, isclose, linspace, log, log_softmax,
-                       logsumexp, matmul, max, maximum, mean, min, minimum, neg, no_grad, numel, ones, ones_like,
-                       permute, pow, rand, randint, randn, randperm, relu, reshape, set_grad_enabled, sigmoid, sin,
-                       softmax, split, sqrt, squeeze, stack, std, sum, t, tanh, tensor, transpose, unsqueeze, var,
-                       where, zeros, zeros_like)
+from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import abs, clamp, cos, exp, log, matmul, maximum, minimum, neg, pow, relu, sigmoid, sin, sqrt, tanh, where
+from .views import cat, stack
+from .reductions import log_softmax, logsumexp, mean, softmax, std, sum, var
+from .creation import (arange, empty, eye, from_numpy, full, full_like, is_tensor, linspace, ones, ones_like, rand,
+                       randint, randn, randperm, tensor, zeros, zeros_like)
+from .checks import gradcheck
+from .functional import (allclose, argmax, argmin, broadcast_to, chunk, clone, concatenate, detach, equal, flatten,
+                         isclose, max, min, numel, permute, reshape, split, squeeze, t, transpose, unsqueeze)
 
 # The later layers: devices (04), nn (05), optim and data (06). Importing gpu registers the "cuda" backend,
 # or the reason it is unavailable, with storage's backend table.

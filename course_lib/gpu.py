@@ -41,7 +41,9 @@ from pathlib import Path
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import Function, Tensor, _name_builtin_nodes, is_grad_enabled, tanh
+from course_lib.autograd import Function, Tensor, is_grad_enabled
+from course_lib.ops import tanh
+from course_lib.functional import _name_builtin_nodes
 from course_lib.storage import Backend, _extend, cpu_backend, register_backend
 
 

@@ -9,7 +9,9 @@ import warnings
 
 import numpy as np
 
-from course_lib.autograd import Tensor, enable_grad, maximum, no_grad, zeros_like
+from course_lib.autograd import Tensor, enable_grad, no_grad
+from course_lib.ops import maximum
+from course_lib.creation import zeros_like
 from course_lib.storage import _extend, silent_fp
 
 

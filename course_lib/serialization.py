@@ -17,7 +17,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from course_lib.autograd import Tensor, from_numpy
+from course_lib.autograd import Tensor
+from course_lib.creation import from_numpy
 from course_lib.storage import get_backend
 
 _STRUCTURE = "__structure__"

@@ -111,6 +111,32 @@ def test_modules_import_only_from_earlier_notebooks():
     assert not problems, "\n".join(problems)
 
 
+def same_notebook_order_violations(nb_dir: Path, lib: Path) -> list[str]:
+    """Within one notebook, a module may import only modules whose first exported cell comes earlier (autograd.py
+    before ops.py before views.py, ...), so the import graph has no cycles and follows the cells. A package may
+    import its own submodules."""
+    first = {}  # module -> (notebook, index of its first exported cell among the notebook's exported cells)
+    for nb in sorted(nb_dir.glob("*.ipynb")):
+        for pos, (module, _) in enumerate(_export._cells(nb)):
+            first.setdefault(module, (nb.name, pos))
+    problems = []
+    for rel, path in _generated_files(lib).items():
+        own = _module_name(rel)
+        if own not in first:
+            continue
+        for target in sorted(_imported_modules(rel, ast.parse(path.read_text(encoding="utf-8")))):
+            if (target in first and target != own and not target.startswith(own + ".")
+                    and first[target][0] == first[own][0] and first[target][1] > first[own][1]):
+                problems.append(f"{lib.name}/{rel} imports course_lib.{target}, whose cells come later in "
+                                f"{first[own][0]}; import it the other way round, or move the cells")
+    return problems
+
+
+def test_modules_of_one_notebook_import_only_earlier_ones():
+    problems = same_notebook_order_violations(NOTEBOOKS, LIB)
+    assert not problems, "\n".join(problems)
+
+
 # --- the checkers themselves, on a tiny fake course -------------------------------------------
 
 def _write_notebook(path: Path, cells: list[str]) -> None:

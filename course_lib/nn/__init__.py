@@ -29,7 +29,9 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from course_lib import storage
-from course_lib.autograd import Tensor, empty, no_grad, parse_to_args
+from course_lib.autograd import Tensor, no_grad
+from course_lib.creation import empty
+from course_lib.protocols import parse_to_args
 from course_lib.nn import functional as F
 from course_lib.nn import init
 from course_lib.nn import utils

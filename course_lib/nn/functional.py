@@ -31,8 +31,11 @@ import warnings
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import (Function, IndexAdd, Tensor, _name_builtin_nodes, _view_output, arange,
-                                 is_grad_enabled, no_grad, rand, tensor, where)
+from course_lib.autograd import Function, Tensor, is_grad_enabled, no_grad
+from course_lib.ops import where
+from course_lib.views import IndexAdd, _view_output
+from course_lib.creation import arange, rand, tensor
+from course_lib.functional import _name_builtin_nodes
 from course_lib.broadcast import _TORCH_NAMES as _C_NAMES, log_softmax as log_softmax_kernel, matmul as matmul_kernel
 
 

@@ -7,7 +7,9 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 import math
 
-from course_lib.autograd import Tensor, no_grad, stack, tensor
+from course_lib.autograd import Tensor, no_grad
+from course_lib.views import stack
+from course_lib.creation import tensor
 
 
 def _grads(parameters):

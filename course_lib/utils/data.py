@@ -8,7 +8,9 @@ __all__ = ["Dataset", "TensorDataset", "default_collate", "DataLoader"]
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import Tensor, stack, tensor
+from course_lib.autograd import Tensor
+from course_lib.views import stack
+from course_lib.creation import tensor
 from course_lib.storage import _extend, float64, int64
 
 
