@@ -48,20 +48,28 @@ def is_grad_enabled():
 class set_grad_enabled:
     """Turn recording on or off: a function call, a context manager, or a decorator."""
 
+    _switched = False  # True from construction until __exit__ or use as a decorator
+
     def __init__(self, mode):
         self.prev, _mode.enabled = _mode.enabled, builtins.bool(mode)
-        self.mode = builtins.bool(mode)
+        self.mode, self._switched = builtins.bool(mode), True
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _mode.enabled = self.prev
+        _mode.enabled, self._switched = self.prev, False
 
     def __call__(self, fn):
+        """Used as a decorator: switch the mode only while the decorated function runs. (set_grad_enabled(False)
+        already switched it when it was built, for its use as a plain call: put it back.)"""
+        if self._switched:
+            _mode.enabled, self._switched = self.prev, False
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
         return wrapper
 

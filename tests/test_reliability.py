@@ -436,3 +436,19 @@ def test_where_and_amax_nodes_free_their_arrays_after_backward(make):
     assert kept == [], f"{node.name()} still holds {kept} after backward"
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         out.sum().backward()
+
+
+def test_set_grad_enabled_as_a_decorator_switches_only_while_the_function_runs():
+    """As torch.set_grad_enabled: building it switches the mode (a plain call), but used as a decorator the mode is
+    put back at once and switched only inside the decorated function (found by a learner-style read-through)."""
+    @cl.set_grad_enabled(False)
+    def inside():
+        return cl.is_grad_enabled()
+
+    assert cl.is_grad_enabled() and inside() is False and cl.is_grad_enabled()
+    with cl.no_grad():
+        @cl.set_grad_enabled(True)
+        def recording():
+            return cl.is_grad_enabled()
+        assert recording() is True and not cl.is_grad_enabled()
+    assert cl.is_grad_enabled()
