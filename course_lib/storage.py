@@ -940,14 +940,17 @@ def eye(n, m=None, dtype=None, device=None):
 long, half, double = int64, float16, float64
 
 
-# PyTorch's names for the dtypes in its error messages ("expected ... Long", "Float did not match Double")
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-                "float16": "Half", "float32": "Float", "float64": "Double"}
+# PyTorch's names for the dtypes in its error messages, keyed by NumPy dtype: (Python-side name, C++ name), as in
+# "expected ... Long", "Float did not match Double" and "got: long int != float". The library's one such table.
+_TORCH_NAMES = {np.dtype(k): v for k, v in [
+    (np.bool_, ("Bool", "bool")), (np.uint8, ("Byte", "unsigned char")), (np.int8, ("Char", "signed char")),
+    (np.int16, ("Short", "short int")), (np.int32, ("Int", "int")), (np.int64, ("Long", "long int")),
+    (np.float16, ("Half", "c10::Half")), (np.float32, ("Float", "float")), (np.float64, ("Double", "double"))]}
 
 
 def torch_name(d):
     """PyTorch's name for a course dtype in error messages: 'Long' for int64, 'Float' for float32, ..."""
-    return _TORCH_NAMES.get(d.name, d.name)
+    return _TORCH_NAMES[np.dtype(d.name)][0]
 
 
 @_extend(Backend)
