@@ -33,7 +33,8 @@ import math
 
 import numpy as np
 
-from course_lib.storage import _TORCH_NAMES, StridedTensor, dtype_of, normalize_dim  # _TORCH_NAMES: PyTorch's dtype names
+from course_lib.dtypes import _TORCH_NAMES, dtype_of  # _TORCH_NAMES: PyTorch's dtype names
+from course_lib.storage import StridedTensor, normalize_dim
 
 
 def broadcast_shapes(*shapes) -> tuple:
