@@ -10,11 +10,6 @@ __all__ = [
     "view_strides",
     "infer_shape",
     "flatten_shape",
-    "device",
-    "Backend",
-    "cpu_backend",
-    "register_backend",
-    "get_backend",
     "StridedTensor",
     "silent_fp",
     "tensor",
@@ -49,6 +44,7 @@ import numpy as np
 
 from course_lib.dtypes import (_DTYPES, _TORCH_NAMES, as_dtype, bool_, double, dtype, dtype_of, float16, float32,
                               float64, half, int8, int16, int32, int64, long, torch_name, uint8)
+from course_lib.devices import _BACKENDS, _UNAVAILABLE, Backend, cpu_backend, device, get_backend, register_backend
 
 
 def _extend(cls):
@@ -194,98 +190,6 @@ def _size_args(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     return tuple(int(n) for n in size)
-
-
-class device:
-    """Where a tensor's buffer lives: a device type ('cpu', 'cuda', ...) and an optional index."""
-
-    def __init__(self, type, index=None):
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        elif ":" in type:  # 'cuda:1': the index is plain digits, no sign, space or leading zero (PyTorch's rule)
-            name, _, idx = type.partition(":")
-            if not (idx.isascii() and idx.isdigit()) or (len(idx) > 1 and idx[0] == "0"):
-                raise RuntimeError(f"Invalid device string: '{type}'")
-            type, index = name, int(idx)
-        if index is not None and index < 0:
-            raise RuntimeError("Device index must not be negative")
-        self.type, self.index = type, index
-
-    def __repr__(self):
-        extra = "" if self.index is None else f", index={self.index}"
-        return f"device(type='{self.type}'{extra})"
-
-    def __str__(self):
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index or 0) == (other.type, other.index or 0)
-
-    def __hash__(self):
-        return hash((self.type, self.index or 0))
-
-
-class Backend:
-    """A device's array module: how to make buffers there, view them, and move data in and out.
-
-    `xp` is the array module (NumPy, CuPy); kernels written against NumPy's API work on either,
-    because CuPy arrays implement NumPy's dispatch protocols.
-    """
-
-    def __init__(self, name, xp):
-        self.name = name
-        self.xp = xp
-        self.device = device(name)
-
-    def as_strided(self, buffer, shape, strides, offset):
-        """A view of the flat `buffer` with `shape`, element `strides` and element `offset`."""
-        if 0 in shape:  # nothing to read: any offset goes (as in PyTorch), though NumPy would check it
-            return buffer[:0].reshape(shape)
-        n = buffer.itemsize
-        return np.ndarray(shape, buffer.dtype, buffer=buffer, offset=offset * n,
-                          strides=tuple(s * n for s in strides))
-
-    def from_numpy(self, array):
-        """Copy a NumPy array to this device (the CPU backend shares it)."""
-        return array
-
-    def to_numpy(self, array):
-        """Copy an array of this device back to a NumPy array on the host."""
-        return array
-
-    def __repr__(self):
-        return f"Backend({self.name!r}, {self.xp.__name__})"
-
-
-cpu_backend = Backend("cpu", np)
-
-
-_BACKENDS = {"cpu": cpu_backend}
-_UNAVAILABLE = {}
-
-
-def register_backend(backend, available=True, reason="", error=RuntimeError):
-    """The extension point for devices: a later notebook registers 'cuda' (or says why it can't, and which
-    exception class using it raises: PyTorch raises AssertionError or RuntimeError, depending on why)."""
-    if available:
-        _BACKENDS[backend.name] = backend
-        _UNAVAILABLE.pop(backend.name, None)
-    else:
-        _UNAVAILABLE[backend.name] = (reason, error)
-
-
-def get_backend(dev):
-    """The backend that serves a device (a `device`, 'cpu', 'cuda', 'cuda:0', ...)."""
-    if isinstance(dev, Backend):
-        return dev
-    name = dev.type if isinstance(dev, device) else device(dev).type
-    try:
-        return _BACKENDS[name]
-    except KeyError:
-        why, error = _UNAVAILABLE.get(name, ("no backend is registered for it", RuntimeError))
-        raise error(f"device '{dev}' is not available: {why}") from None
 
 
 def _byte_strides_ok(array):
