@@ -26,7 +26,8 @@ import threading
 import numpy as np
 
 from course_lib import storage
-from course_lib.broadcast import _TORCH_NAMES as _C_NAMES, binary, broadcast_shapes, unbroadcast
+from course_lib.broadcast import binary, broadcast_shapes, unbroadcast
+from course_lib.dtypes import _TORCH_NAMES  # PyTorch's dtype names, for messages
 from course_lib.storage import StridedTensor, cpu_backend
 from course_lib.storage import _extend  # how a class grows across the cells of this notebook
 
@@ -196,7 +197,7 @@ class _TensorGrad:
                                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the "
                                    f"same size")
             if value.dtype is not self.dtype:
-                raise RuntimeError(f"attempting to assign a gradient with dtype '{_C_NAMES[value._arr.dtype][1]}' to a "
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{_TORCH_NAMES[value._arr.dtype][1]}' to a "
                                    f"tensor with grad_dtype '{storage.torch_name(self.dtype)}'. The gradient must "
                                    f"match the tensor's grad_dtype (defaults to the tensor's dtype).")
             if value.device != self.device:

@@ -33,7 +33,8 @@ import math
 
 import numpy as np
 
-from course_lib.storage import StridedTensor, dtype_of, normalize_dim
+from course_lib.dtypes import _TORCH_NAMES, dtype_of  # _TORCH_NAMES: PyTorch's dtype names
+from course_lib.storage import StridedTensor, normalize_dim
 
 
 def broadcast_shapes(*shapes) -> tuple:
@@ -728,13 +729,6 @@ def var(a, dim=None, correction=1, keepdim=False):
         np.multiply(centered, centered, out=centered)
         return np.true_divide(_sum_axes(centered, axes, keepdim), builtins.max(n - correction, 0), dtype=a.dtype)
     return a.var(axis=axes, ddof=correction, keepdims=keepdim)
-
-
-# How PyTorch names dtypes in its messages: (Python-side name, C++ name)
-_TORCH_NAMES = {np.dtype(k): v for k, v in [
-    (np.bool_, ("Bool", "bool")), (np.uint8, ("Byte", "unsigned char")), (np.int8, ("Char", "signed char")),
-    (np.int16, ("Short", "short int")), (np.int32, ("Int", "int")), (np.int64, ("Long", "long int")),
-    (np.float16, ("Half", "c10::Half")), (np.float32, ("Float", "float")), (np.float64, ("Double", "double"))]}
 
 
 # -- matmul's refusals, in PyTorch's words --------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import course_lib
-from course_lib import cuda, gpu, storage
+from course_lib import cuda, devices, gpu, storage
 from course_lib.gpu import (CupyBackend, SimArray, gelu, gelu_composed, lives_on, load_gpu_results,
                                register_sim_device)
 
@@ -348,8 +348,8 @@ def test_probe_reports_a_cupy_that_finds_no_device(monkeypatch):
 def test_without_a_gpu_the_error_class_is_pytorchs_for_its_build(monkeypatch):
     """PyTorch built with CUDA on a machine without a driver raises RuntimeError ('Found no NVIDIA driver on your
     system'); built without CUDA, AssertionError. course_lib with CuPy is the first, without CuPy the second."""
-    monkeypatch.setattr(storage, "_BACKENDS", dict(storage._BACKENDS))
-    monkeypatch.setattr(storage, "_UNAVAILABLE", dict(storage._UNAVAILABLE))
+    monkeypatch.setattr(devices, "_BACKENDS", dict(devices._BACKENDS))
+    monkeypatch.setattr(devices, "_UNAVAILABLE", dict(devices._UNAVAILABLE))
     monkeypatch.setattr(gpu, "cuda_backend", gpu.cuda_backend)
     monkeypatch.setattr(gpu, "cuda_unavailable_reason", gpu.cuda_unavailable_reason)
     _fake_cupy(monkeypatch, CUDARuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient"))
@@ -443,8 +443,8 @@ def test_cupy_backend_views_match_numpy_property(shape, data):
 
 
 def test_cupy_backend_plugs_into_tensors(monkeypatch):
-    monkeypatch.setattr(storage, "_BACKENDS", dict(storage._BACKENDS))
-    monkeypatch.setattr(storage, "_UNAVAILABLE", dict(storage._UNAVAILABLE))
+    monkeypatch.setattr(devices, "_BACKENDS", dict(devices._BACKENDS))
+    monkeypatch.setattr(devices, "_UNAVAILABLE", dict(devices._UNAVAILABLE))
     storage.register_backend(CupyBackend(_FakeCupy))
     x = course_lib.arange(12).reshape(3, 4)
     g = x.to("cuda")

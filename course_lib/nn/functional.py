@@ -36,7 +36,8 @@ from course_lib.ops import where
 from course_lib.views import IndexAdd, _view_output
 from course_lib.creation import arange, rand, tensor
 from course_lib.functional import _name_builtin_nodes
-from course_lib.broadcast import _TORCH_NAMES as _C_NAMES, log_softmax as log_softmax_kernel, matmul as matmul_kernel
+from course_lib.broadcast import log_softmax as log_softmax_kernel, matmul as matmul_kernel
+from course_lib.dtypes import _TORCH_NAMES  # PyTorch's dtype names, for messages
 
 
 def relu(input, inplace=False):
@@ -429,8 +430,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
             raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {o} "
                                f"elements, but got bias of size {list(bias.shape)} instead")
         if bias.dtype is not input.dtype:
-            raise RuntimeError(f"Input type ({_C_NAMES[input._arr.dtype][1]}) and bias type "
-                               f"({_C_NAMES[bias._arr.dtype][1]}) should be the same")
+            raise RuntimeError(f"Input type ({_TORCH_NAMES[input._arr.dtype][1]}) and bias type "
+                               f"({_TORCH_NAMES[bias._arr.dtype][1]}) should be the same")
     if weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {_type_name(input.dtype)} but found {_type_name(weight.dtype)}")
     (ph, pw) = _pair(padding)

@@ -11,7 +11,8 @@ from course_lib import storage
 from course_lib.autograd import Tensor
 from course_lib.views import stack
 from course_lib.creation import tensor
-from course_lib.storage import _extend, float64, int64
+from course_lib.dtypes import float64, int64
+from course_lib.storage import _extend
 
 
 class Dataset:
