@@ -40,14 +40,14 @@ test: venv $(DEV)
 	$(PY) -m pytest
 
 export: $(STAMP)
-	$(PY) course_lib/_export.py
+	$(PY) tools/export.py
 
 # Restart-and-Run-All every notebook (or NB=notebooks/03_autograd.ipynb), save it, re-export course_lib
 notebooks: venv
-	$(PY) -m course_lib._rerun $(NB)
+	$(PY) tools/rerun.py $(NB)
 
 exercises: venv
-	$(PY) -m course_lib._exercises --out exercises
+	$(PY) tools/exercises.py --out exercises
 	$(VENV)/bin/jupyter trust exercises/*.ipynb
 
 screenshots: venv $(DEV)

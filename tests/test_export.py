@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 LIB = ROOT / "course_lib"
-EXPORTER = LIB / "_export.py"
-FIX = "re-export with `python -m course_lib._export`"
+EXPORTER = ROOT / "tools" / "export.py"
+FIX = "re-export with `python tools/export.py`"
 
 # Load the exporter by path: importing course_lib itself could fail while it is out of date.
 _spec = importlib.util.spec_from_file_location("course_lib_export", EXPORTER)

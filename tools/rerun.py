@@ -1,12 +1,12 @@
 """Restart-and-Run-All course notebooks, save them in place, then re-export course_lib.
 
-Usage: python -m course_lib._rerun [notebooks/NN_name.ipynb ...]   (default: every notebook, in order)
+Usage: python tools/rerun.py [notebooks/NN_name.ipynb ...]   (default: every notebook, in order)
 
 This is what "save the notebook after one clean Restart-and-Run-All" means, as a command: each
 notebook runs top to bottom in a fresh kernel (working directory notebooks/), execution counts come
 out 1..n, and nbval can then compare the stored outputs. A cell may raise only if it is tagged
 `raises-exception`. Per-cell timing metadata is not recorded, so re-running an unchanged notebook
-changes only what really changed. Like _export.py, it imports nothing from course_lib.
+changes only what really changed. Like export.py, it imports nothing from course_lib.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {path.relative_to(ROOT)} ...", flush=True)
         rerun(path)
         # later notebooks import what earlier ones export: export after each one
-        subprocess.run([sys.executable, str(ROOT / "course_lib" / "_export.py")], check=True, cwd=ROOT)
+        subprocess.run([sys.executable, str(ROOT / "tools" / "export.py")], check=True, cwd=ROOT)
     return 0
 
 

@@ -1,7 +1,7 @@
 """Generate the learner's exercise notebooks from the solution notebooks.
 
-Usage: python -m course_lib._exercises [--nbs DIR] [--out DIR] [--force]      (default: notebooks/ -> exercises/)
-(also runnable as `python course_lib/_exercises.py`; it imports nothing from course_lib).
+Usage: python tools/exercises.py [--nbs DIR] [--out DIR] [--force]      (default: notebooks/ -> exercises/)
+(course tooling, kept outside the package; it imports nothing from course_lib).
 
 In a solution notebook an exercise is a code cell whose solution sits between two marker lines:
 
@@ -210,7 +210,7 @@ def generate(nbs: Path, out: Path, force: bool = False) -> list[tuple[Path, int,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib._exercises", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/exercises.py", description=__doc__.split("\n")[0])
     parser.add_argument("--nbs", type=Path, default=ROOT / "notebooks", help="solution notebooks (default notebooks/)")
     parser.add_argument("--out", type=Path, default=ROOT / "exercises", help="where to write (default exercises/)")
     parser.add_argument("--force", action="store_true",
