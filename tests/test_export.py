@@ -174,3 +174,21 @@ def test_exporter_requires_a_default_module(tmp_path, capsys):
     _write_notebook(tmp_path / "02_x.ipynb", ["#| export\nx = 1"])
     assert _export.main(["--nbs", str(tmp_path), "--dest", str(tmp_path / "out")]) == 1
     assert "02_x.ipynb" in capsys.readouterr().err
+
+
+def test_internal_names_are_exported_but_left_out_of_all(tmp_path, capsys):
+    nbs, lib = tmp_path / "notebooks", tmp_path / "course_lib"
+    nbs.mkdir()
+    _write_notebook(nbs / "01_storage.ipynb", [
+        "#| default_exp storage",
+        "#| export\ndef size(shape):\n    return 1",
+        "#| export\n#| internal helper other\ndef helper():\n    return 2\n\nother = 3",
+    ])
+    assert _export.main(["--nbs", str(nbs), "--dest", str(lib)]) == 0
+    text = (lib / "storage.py").read_text(encoding="utf-8")
+    assert '__all__ = ["size"]' in text and "def helper():" in text
+    assert "# Internal interface (used by later layers, not part of the learner's API): helper, other." in text
+    # a name marked internal but never defined is a mistake the exporter names
+    _write_notebook(nbs / "01_storage.ipynb", ["#| default_exp storage", "#| export\n#| internal nope\nx = 1"])
+    assert _export.main(["--nbs", str(nbs), "--dest", str(lib)]) == 1
+    assert "nope" in capsys.readouterr().err

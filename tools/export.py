@@ -34,7 +34,11 @@ def _directives(source: str) -> tuple[list[tuple[str, str]], str]:
 
 
 def _cells(nb_path: Path) -> list[tuple[str, str]]:
-    """The notebook's exported cells as (module, code) pairs, in cell order."""
+    """The notebook's exported cells as (module, code) pairs, in cell order.
+
+    A cell may also say `#| internal name ...`: those names are exported into the module but left out of its
+    `__all__` (plumbing that later layers use, not what a learner is meant to call). They are gathered by
+    `_internal_names`."""
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
     default, pending = None, []
     for i, cell in enumerate(nb.get("cells", [])):
@@ -43,6 +47,8 @@ def _cells(nb_path: Path) -> list[tuple[str, str]]:
         src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         directives, code = _directives(src)
         for name, args in directives:
+            if name == "internal":
+                continue  # read by _internal_names
             if name == "default_exp":
                 if default is not None:
                     raise ExportError(f"{nb_path.name}: more than one `#| default_exp` (cell {i})")
@@ -66,6 +72,23 @@ def _cells(nb_path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def _internal_names(nb_path: Path) -> dict[str, set[str]]:
+    """Per module, the names its cells mark `#| internal` (exported, but not in `__all__`)."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    default, found = None, {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        directives, _ = _directives(src)
+        default = next((a for n, a in directives if n == "default_exp"), default)
+        module = next((a or None for n, a in directives if n == "export"), None)
+        for name, args in directives:
+            if name == "internal":
+                found.setdefault(module or default, set()).update(args.split())
+    return found
+
+
 def _defined_names(tree: ast.Module) -> list[str]:
     """Top-level names a module defines (defs, classes, assignments to names), in order."""
     names = []
@@ -79,6 +102,16 @@ def _defined_names(tree: ast.Module) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _wrap_comment(text: str, width: int = 119) -> str:
+    lines, line = [], "#"
+    for word in text.split():
+        if len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = "#"
+        line += " " + word
+    return "\n".join(lines + [line])
+
+
 def _format_all(names: list[str]) -> str:
     one_line = "__all__ = [" + ", ".join(f'"{n}"' for n in names) + "]"
     if len(one_line) <= 79:
@@ -86,8 +119,10 @@ def _format_all(names: list[str]) -> str:
     return "__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]"
 
 
-def _render(nb_name: str, codes: list[str]) -> str:
-    """One module's text: header, `__all__` (unless the cells define one), the cells."""
+def _render(nb_name: str, codes: list[str], internal: set[str] = frozenset()) -> str:
+    """One module's text: header, `__all__` (unless the cells define one), the cells.
+
+    Names in `internal` stay out of `__all__`; a comment under it lists them as the module's internal interface."""
     body = "\n\n\n".join(codes)
     tree = ast.parse(body)
     parts = [HEADER.format(nb=nb_name)]
@@ -103,7 +138,16 @@ def _render(nb_name: str, codes: list[str]) -> str:
         lines = body.split("\n")
         if prelude_end:
             parts.append("\n".join(lines[:prelude_end]).rstrip())
-        parts.append(_format_all([n for n in names if not n.startswith("_")]) + "\n")
+        unknown = sorted(set(internal) - set(names))
+        if unknown:
+            raise ExportError(f"{nb_name}: `#| internal` names {unknown} are not defined at the top level of the module")
+        public = [n for n in names if not n.startswith("_") and n not in internal]
+        note = ""
+        hidden = [n for n in names if n in internal]
+        if hidden:
+            note = _wrap_comment("Internal interface (used by later layers, not part of the learner's API): "
+                                 + ", ".join(hidden) + ".") + "\n"
+        parts.append(_format_all(public) + "\n" + note)
         body = "\n".join(lines[prelude_end:]).strip("\n")
     return "\n\n".join(parts + [body]).rstrip() + "\n"
 
@@ -111,14 +155,17 @@ def _render(nb_name: str, codes: list[str]) -> str:
 def generate(nb_paths: list[Path]) -> dict[str, tuple[str, str]]:
     """Map each generated file (path relative to the package) to (notebook name, text)."""
     modules: dict[str, tuple[str, list[str]]] = {}
+    internal: dict[str, set[str]] = {}
     for nb in sorted(nb_paths, key=lambda p: p.name):
         for module, code in _cells(nb):
             modules.setdefault(module, (nb.name, []))[1].append(code)
+        for module, names in _internal_names(nb).items():
+            internal.setdefault(module, set()).update(names)
     packages = {m.rsplit(".", i)[0] for m in modules for i in range(1, m.count(".") + 1)}
     files = {}
     for module, (nb_name, codes) in sorted(modules.items()):
         path = module.replace(".", "/") + ("/__init__.py" if module in packages else ".py")
-        text = _render(nb_name, codes)
+        text = _render(nb_name, codes, internal.get(module, set()))
         try:
             ast.parse(text)
         except SyntaxError as e:
