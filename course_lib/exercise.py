@@ -1,0 +1,289 @@
+"""Your code, running as course_lib: the exercise machinery (written by hand, like __init__.py).
+
+In the exercise notebooks (`exercises/NN_*.ipynb`, written by `make exercises`) some functions of the library are
+left for you to write. The check cell after each one looks like this:
+
+    with exercise("storage:contiguous_strides", contiguous_strides):
+        expect(contiguous_strides((2, 3)) == (3, 1), "shape (2, 3): moving one row must skip a whole row")
+
+- If the checks pass, your function *is* `course_lib.storage.contiguous_strides` from then on: every module of the
+  library that uses it calls yours, for the rest of this kernel. It is also saved in `exercises/mine/`, so the
+  later notebooks (each a new kernel) load it when they import course_lib.
+- If you have not written it yet (the stub raises NotImplementedError), or a check fails, one line says so and
+  the library keeps the reference version, also under your notebook's name for it, so Run All still reaches the
+  end of the notebook.
+
+A target names a module of course_lib and a name in it, separated by a colon: "storage:contiguous_strides", or a
+method: "autograd:Mul.backward". In the solution notebooks (`notebooks/`, no `mine/` folder beside them) the same
+cells only run the checks: nothing is installed or saved.
+
+`report()` (the end of notebook 06) lists which parts of the library are yours and which are still the reference.
+"""
+from __future__ import annotations
+
+import builtins
+import dis
+import importlib
+import inspect
+import os
+import sys
+import textwrap
+import traceback
+from pathlib import Path
+
+__all__ = ["exercise", "expect", "report", "mine_dir"]
+
+_PACKAGE = "course_lib"
+_REFERENCE: dict[str, object] = {}  # target -> the reference object (function, or the raw class attribute)
+_YOURS: dict[str, object] = {}  # target -> your installed object, in this kernel
+_SAID: set[tuple[str, str]] = set()  # (target, what) already said once in this kernel
+
+
+class ExerciseFailed(AssertionError):
+    """A check of an exercise failed; the message names the symptom and the input, not the answer."""
+
+
+def expect(condition: bool, symptom: str) -> None:
+    """One check inside an `exercise` block: when `condition` is false, fail with `symptom` (what went wrong, on
+    which input: never the answer)."""
+    if not condition:
+        raise ExerciseFailed(symptom)
+
+
+def mine_dir() -> Path | None:
+    """Where your passing solutions are saved: $COURSE_LIB_MINE, else a `mine/` folder in the current directory
+    (the exercise notebooks' folder has one), else None (solution mode: nothing is installed or saved)."""
+    env = os.environ.get("COURSE_LIB_MINE")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "mine"
+    return here if here.is_dir() else None
+
+
+# --- finding and replacing a target ---------------------------------------------------------------------------------
+
+def _split(target: str) -> tuple[object, str, str]:
+    """'autograd:Mul.backward' -> (the module course_lib.autograd, 'Mul', 'backward'); owner '' for a function."""
+    module_name, sep, qualname = target.partition(":")
+    if not sep or not qualname:
+        raise ValueError(f"exercise target {target!r} should look like 'module:name' or 'module:Class.method'")
+    module = importlib.import_module(f"{_PACKAGE}.{module_name}")
+    owner, _, name = qualname.rpartition(".")
+    return module, owner, name
+
+
+def _current(target: str) -> object:
+    module, owner, name = _split(target)
+    if owner:
+        return inspect.getattr_static(getattr(module, owner), name)
+    return getattr(module, name)
+
+
+def _reference(target: str) -> object:
+    if target not in _REFERENCE:
+        _REFERENCE[target] = _current(target)
+    return _REFERENCE[target]
+
+
+def _place(target: str, new: object) -> None:
+    """Make `new` what the library runs for `target`: a method is set on its class; a function is rebound in every
+    course_lib module that holds the current one (modules that did `from .storage import contiguous_strides` hold
+    their own reference to it)."""
+    module, owner, name = _split(target)
+    if owner:
+        cls = getattr(module, owner)
+        setattr(cls, name, new)
+        return
+    old = getattr(module, name)
+    for mod_name, mod in list(sys.modules.items()):
+        if mod is None or not (mod_name == _PACKAGE or mod_name.startswith(_PACKAGE + ".")):
+            continue
+        for key, value in list(vars(mod).items()):
+            if value is old:
+                setattr(mod, key, new)
+
+
+def _as_installed(target: str, fn: object) -> object:
+    """Your function in the form the target needs: a staticmethod where the reference is one."""
+    ref = _reference(target)
+    if isinstance(ref, staticmethod) and not isinstance(fn, staticmethod):
+        return staticmethod(fn)
+    if isinstance(ref, classmethod) and not isinstance(fn, classmethod):
+        return classmethod(getattr(fn, "__func__", fn))
+    return fn
+
+
+def _use_reference(target: str, yours: object | None) -> None:
+    """Back to the reference: in the library, and under your notebook's name for it (so later cells still run)."""
+    ref = _reference(target)
+    if _current(target) is not ref:
+        _place(target, ref)
+    _YOURS.pop(target, None)
+    fn = getattr(yours, "__func__", yours)
+    glb = getattr(fn, "__globals__", None)
+    if glb is None or glb.get("__name__") != "__main__":
+        return
+    _, owner, name = _split(target)
+    if not owner and glb.get(name) is yours:
+        glb[name] = ref
+    elif owner and isinstance(glb.get(owner), type) and inspect.getattr_static(glb[owner], name, None) is not None:
+        setattr(glb[owner], name, ref)
+
+
+def _say_once(target: str, what: str, line: str) -> None:
+    if (target, what) not in _SAID:
+        _SAID.add((target, what))
+        print(line)
+
+
+# --- saving and loading your solutions -----------------------------------------------------------------------------
+
+def _file_for(folder: Path, target: str) -> Path:
+    return folder / (target.replace(":", "__") + ".py")
+
+
+def _names_used(code) -> set[str]:
+    """Global names a function's code (and the code nested in it) reads."""
+    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names_used(const)
+    return names
+
+
+def _notebook_helpers(target: str, fn: object) -> tuple[list[str], list[str]]:
+    """What else of your notebook `fn` needs in a later kernel: (sources of the functions and classes it uses that
+    you defined in the notebook, names of other notebook values it uses, which cannot be saved)."""
+    module, _, _ = _split(target)
+    known = set(vars(module)) | set(dir(builtins))
+    sources, unsaved, seen, todo = [], [], set(), [getattr(fn, "__func__", fn)]
+    while todo:
+        f = todo.pop()
+        glb = getattr(f, "__globals__", {})
+        for name in sorted(_names_used(f.__code__) - known - seen):
+            seen.add(name)
+            if name not in glb:
+                continue  # not defined anywhere: the function would fail here too, and its checks show it
+            value = glb[name]
+            if inspect.ismodule(value):
+                sources.append(f"import {value.__name__} as {name}" if value.__name__ != name else f"import {name}")
+            elif (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == "__main__":
+                sources.append(textwrap.dedent(inspect.getsource(value)))
+                if inspect.isfunction(value):
+                    todo.append(value)
+            else:
+                unsaved.append(name)
+    return sources, unsaved
+
+
+def _save(folder: Path, target: str, fn: object) -> list[str]:
+    """Write your function (and the notebook helpers it calls) to folder; returns the notebook values it uses that
+    could not be saved with it (then nothing is saved: a later kernel could not run it)."""
+    helpers, unsaved = _notebook_helpers(target, fn)
+    path = _file_for(folder, target)
+    if unsaved:
+        if path.exists():
+            path.unlink()
+        return unsaved
+    source = textwrap.dedent(inspect.getsource(getattr(fn, "__func__", fn)))
+    folder.mkdir(parents=True, exist_ok=True)
+    imports = [h for h in helpers if h.startswith("import ")]
+    defs = [h.rstrip() + "\n\n" for h in helpers if not h.startswith("import ")]
+    parts = [f"# course_lib target: {target}"] + imports + ([""] if imports else []) + defs + [source]
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return []
+
+
+def _load(path: Path) -> tuple[str, object]:
+    """(target, your function) from a saved file. Its code runs among the target module's names (np, Tensor...)."""
+    text = path.read_text(encoding="utf-8")
+    first, _, source = text.partition("\n")
+    target = first.removeprefix("# course_lib target: ").strip()
+    module, _, name = _split(target)
+    namespace = dict(vars(module))
+    exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - the learner's own code, saved by exercise()
+    return target, namespace[name]
+
+
+def load_saved(folder: Path | None = None) -> list[str]:
+    """Install every solution saved in `folder` (default: mine_dir()); called when course_lib is imported. A file
+    that does not load says so in one line and leaves the reference in place. Returns the targets installed."""
+    folder = mine_dir() if folder is None else folder
+    if folder is None or not folder.is_dir():
+        return []
+    installed = []
+    for path in sorted(folder.glob("*.py")):
+        try:
+            target, fn = _load(path)
+            _reference(target)
+            _place(target, _as_installed(target, fn))
+            _YOURS[target] = fn
+            installed.append(target)
+        except Exception as e:  # noqa: BLE001 - any failure means: use the reference, and say why once
+            _say_once(path.name, "load", f"○ {path.name}: could not load your saved code "
+                      f"({type(e).__name__}: {e}); course_lib uses the reference version")
+    return installed
+
+
+# --- the check cell -------------------------------------------------------------------------------------------------
+
+class exercise:  # noqa: N801 - used like a function: `with exercise(target, fn):`
+    """Check your `fn` for `target` in a `with` block; see the module docstring."""
+
+    def __init__(self, target: str, fn: object):
+        self.target, self.fn = target, fn
+        _reference(target)
+        self.folder = mine_dir()
+        if self.folder is not None:  # exercise mode: your function runs inside the checks too
+            _place(target, _as_installed(target, fn))
+
+    def __enter__(self) -> "exercise":
+        return self
+
+    def __exit__(self, kind, error, tb) -> bool:
+        target, folder = self.target, self.folder
+        if kind is None:
+            if folder is not None:
+                _YOURS[target] = self.fn
+                unsaved = _save(folder, target, self.fn)
+                if unsaved:
+                    print(f"✓ {target}: your version passes; course_lib runs it in this notebook, but the later "
+                          f"notebooks cannot: it uses {', '.join(unsaved)} from your notebook (move it inside the "
+                          "function to keep it)")
+                else:
+                    print(f"✓ {target}: your version passes; course_lib runs it from now on")
+            else:
+                print(f"✓ {target}: passes")
+            return False
+        if folder is None:  # solution mode: a failing check is a real failure of the course
+            return False
+        if isinstance(error, NotImplementedError):
+            line = f"○ {target}: not written yet; course_lib uses the reference version"
+        elif isinstance(error, ExerciseFailed):
+            line = f"✗ {target}: {error}; course_lib uses the reference version until this passes"
+        else:
+            where = traceback.extract_tb(tb)[-1]
+            line = (f"✗ {target}: {type(error).__name__}: {error} (line {where.lineno} of {where.name}); "
+                    "course_lib uses the reference version until this passes")
+        _use_reference(target, self.fn)
+        saved = _file_for(folder, target)
+        if saved.exists():
+            saved.unlink()
+        print(line)
+        return True  # the one line above instead of a traceback: Run All goes on
+
+
+def report(targets: list[str] | None = None) -> dict[str, str]:
+    """Which targets run your code and which the reference, printed as a table; also returned as a dict."""
+    folder = mine_dir()
+    known = list(targets) if targets is not None else []
+    for t in _YOURS:
+        if t not in known:
+            known.append(t)
+    result = {t: ("yours" if t in _YOURS else "reference") for t in known}
+    width = max((len(t) for t in known), default=10)
+    for t, who in result.items():
+        print(f"{t:<{width}}  {who}")
+    mine = sum(who == "yours" for who in result.values())
+    print(f"{mine} of {len(result)} parts are yours" + ("" if folder else " (solution mode: nothing is installed)"))
+    return result
