@@ -31,7 +31,7 @@ import textwrap
 import traceback
 from pathlib import Path
 
-__all__ = ["exercise", "expect", "report", "mine_dir"]
+__all__ = ["exercise", "expect", "raises", "report", "mine_dir"]
 
 _PACKAGE = "course_lib"
 _REFERENCE: dict[str, object] = {}  # target -> the reference object (function, or the raw class attribute)
@@ -48,6 +48,18 @@ def expect(condition: bool, symptom: str) -> None:
     which input: never the answer)."""
     if not condition:
         raise ExerciseFailed(symptom)
+
+
+def raises(kind: type[BaseException], fn, *args, **kwargs) -> bool:
+    """Does fn(*args, **kwargs) raise `kind`? A stub's NotImplementedError (a RuntimeError too) is let through, so
+    an unwritten exercise is never mistaken for one that raises correctly."""
+    try:
+        fn(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except kind:
+        return True
+    return False
 
 
 def mine_dir() -> Path | None:

@@ -192,3 +192,17 @@ def test_internal_names_are_exported_but_left_out_of_all(tmp_path, capsys):
     _write_notebook(nbs / "01_storage.ipynb", ["#| default_exp storage", "#| export\n#| internal nope\nx = 1"])
     assert _export.main(["--nbs", str(nbs), "--dest", str(lib)]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_exercise_markers_and_hints_stay_out_of_the_library(tmp_path):
+    nbs, lib = tmp_path / "notebooks", tmp_path / "course_lib"
+    nbs.mkdir()
+    _write_notebook(nbs / "01_storage.ipynb", [
+        "#| default_exp storage",
+        "#| export\ndef size(shape):\n    n = 1\n    # a comment that stays\n    # Hint: multiply them;\n"
+        "    # all of them.\n    ### BEGIN SOLUTION\n    for s in shape:\n        n *= s\n    ### END SOLUTION\n    return n",
+    ])
+    assert _export.main(["--nbs", str(nbs), "--dest", str(lib)]) == 0
+    text = (lib / "storage.py").read_text(encoding="utf-8")
+    assert "SOLUTION" not in text and "Hint" not in text and "all of them" not in text
+    assert "    # a comment that stays\n    for s in shape:\n        n *= s\n    return n" in text

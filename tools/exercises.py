@@ -22,6 +22,13 @@ they get the tag `raises-exception`, so that Run All goes on past an exercise th
 outputs, like the exercise cell's, are cleared. Every other cell is unchanged except that execution counts are
 cleared (the learner's run numbers them afresh).
 
+An exercise may also sit in an `#| export` cell: then the learner writes a function of the library itself. Its
+check cell runs the checks inside `with exercise("module:name", name):` (course_lib/exercise.py): a passing
+version is installed into course_lib and saved in `<out>/mine/`, a stub or a failing version prints one line and
+the reference is used instead, so such checks are not tagged `raises-exception`: Run All reaches the end.
+The generator writes `<out>/mine/README.md`; the folder's presence is what puts the exercise notebooks (run from
+`<out>/`) in exercise mode.
+
 An exercise notebook that already exists and differs from a fresh generation (the learner's answers) is kept;
 --force overwrites it.
 """
@@ -42,6 +49,14 @@ HINT = re.compile(r"^[ \t]*#\s*Hint:\s*(?P<text>.*?)\s*$")
 COMMENT = re.compile(r"^[ \t]*#(?![|!])\s?(?P<text>.*?)\s*$")
 DEFAULT_HINT = "replace this line with your code"
 CHECK_TAG = "raises-exception"
+LIBRARY_CHECK = re.compile(r"""\bexercise\(\s*["'](?P<target>[\w.]+:[\w.]+)["']\s*,\s*(?P<name>[\w.]+)\s*\)""")
+MINE_README = """# Your code, running as course_lib
+
+When an exercise of a notebook in this folder passes its check, your function is saved here (one file per
+function, named after the part of the library it replaces, e.g. `storage__contiguous_strides.py`). Every later
+notebook run from this folder loads these files when it imports course_lib, so the library you train models with
+runs your code. Delete a file to go back to the reference version of that function.
+"""
 
 
 class ExerciseError(Exception):
@@ -147,9 +162,19 @@ def exercises(nb: dict, name: str = "notebook") -> list[dict]:
             found.append({"cell": i, "hints": hints, "names": sorted(_defined_names(src)), "checks": []})
     for ex in found:
         names = set(ex["names"])
+        ex["library"] = _source(nb["cells"][ex["cell"]]).lstrip().startswith("#| export")
+        ex["targets"] = []
         for j in code_cells:
-            if j > ex["cell"] and not any(j == other["cell"] for other in found) and names & _used_names(
-                    _source(nb["cells"][j])):
+            if j <= ex["cell"] or any(j == other["cell"] for other in found):
+                continue
+            src = _source(nb["cells"][j])
+            if ex["library"]:  # a library exercise is checked by the cells that hand one of its names to exercise()
+                targets = [m.group("target") for m in LIBRARY_CHECK.finditer(src)
+                           if m.group("name").split(".")[0] in names]
+                if targets:
+                    ex["checks"].append(j)
+                    ex["targets"] += [t for t in targets if t not in ex["targets"]]
+            elif names & _used_names(src):
                 ex["checks"].append(j)
     return found
 
@@ -167,7 +192,7 @@ def exercise_notebook(nb: dict, name: str = "notebook") -> dict:
             check = new["cells"][j]
             _clear(check)
             tags = check.setdefault("metadata", {}).setdefault("tags", [])
-            if CHECK_TAG not in tags:
+            if CHECK_TAG not in tags and not ex["library"]:
                 tags.append(CHECK_TAG)
     for cell in new.get("cells", []):
         if cell.get("cell_type") == "code":
@@ -189,6 +214,10 @@ def generate(nbs: Path, out: Path, force: bool = False) -> list[tuple[Path, int,
     A file already in out/ that differs (the learner's work, or an older version) is kept unless `force`.
     """
     out.mkdir(parents=True, exist_ok=True)
+    (out / "mine").mkdir(exist_ok=True)
+    readme = out / "mine" / "README.md"
+    if not readme.exists() or readme.read_text(encoding="utf-8") != MINE_README:
+        readme.write_text(MINE_README, encoding="utf-8")
     written = []
     for path in sorted(nbs.glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))

@@ -33,6 +33,29 @@ def _directives(source: str) -> tuple[list[tuple[str, str]], str]:
     return found, "\n".join(lines).rstrip()
 
 
+_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*$")
+_HINT = re.compile(r"^[ \t]*# Hint:")
+_COMMENT = re.compile(r"^[ \t]*#")
+
+
+def _strip_exercise_markers(code: str) -> str:
+    """An exercise inside an exported cell (tools/exercises.py) marks its solution with `### BEGIN SOLUTION` /
+    `### END SOLUTION` and a `# Hint: ...` comment above: the learner's notebook needs them, the library does not."""
+    lines, out = code.split("\n"), []
+    for line in lines:
+        if _MARKER.match(line):
+            if line.strip().startswith("### BEGIN"):  # drop the hint comment block right above it
+                k = len(out)
+                while k and _COMMENT.match(out[k - 1]) and not any(_HINT.match(x) for x in out[k:]):
+                    k -= 1
+                    if _HINT.match(out[k]):
+                        del out[k:]
+                        break
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def _cells(nb_path: Path) -> list[tuple[str, str]]:
     """The notebook's exported cells as (module, code) pairs, in cell order.
 
@@ -67,6 +90,7 @@ def _cells(nb_path: Path) -> list[tuple[str, str]]:
             ast.parse(code)
         except SyntaxError as e:
             raise ExportError(f"{nb_path.name}: cell {i} ({module}) has a syntax error: {e}") from None
+        code = _strip_exercise_markers(code)
         if code:
             out.append((module, code))
     return out

@@ -1,0 +1,204 @@
+"""The learner's code is the library: every library exercise solved with different code, then run by course_lib.
+
+For each library exercise (an `#| export` cell with a solution region, checked with `with exercise(...)`), the
+table below holds a correct solution written differently from the reference and instrumented: each call is
+recorded by `course_spy`. The test writes the exercise notebooks, puts these solutions in place of the stubs, runs
+the notebooks in exercise mode (a `mine/` folder), and then checks, in a fresh kernel, that course_lib calls the
+learner's versions. A deliberately wrong solution must fail its check with a symptom line and fall back.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("course_exercises", ROOT / "tools" / "exercises.py")
+ex = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ex)
+
+SPY = '''import os
+def hit(target):
+    with open(os.environ["COURSE_SPY_LOG"], "a", encoding="utf-8") as f:
+        f.write(target + "\\n")
+'''
+
+# target -> a correct solution, written differently from the reference, that records its calls
+SOLUTIONS = {
+    "broadcast:broadcast_shapes": '''
+def broadcast_shapes(*shapes) -> tuple:
+    import course_spy
+    course_spy.hit("broadcast:broadcast_shapes")
+    longest = max((len(s) for s in shapes), default=0)
+    padded = [(1,) * (longest - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for sizes in zip(*padded):
+        big = {n for n in sizes if n != 1}
+        if len(big) > 1:
+            raise RuntimeError(f"shapes {shapes} do not broadcast: sizes {sorted(big)} in one dim")
+        out.append(big.pop() if big else 1)
+    return tuple(out)
+''',
+    "broadcast:_operands": '''
+def _operands(a, b):
+    import course_spy
+    course_spy.hit("broadcast:_operands")
+    shapes = [x.shape for x in (a, b) if hasattr(x, "shape")]
+    if len(shapes) == 2:
+        broadcast_shapes(*shapes)
+    want = result_type(a, b)
+    return tuple(x if not hasattr(x, "shape") or x.dtype == want else x.astype(want) for x in (a, b))
+''',
+    "broadcast:unbroadcast": '''
+def unbroadcast(grad, shape):
+    import course_spy
+    course_spy.hit("broadcast:unbroadcast")
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for d, n in enumerate(shape):
+        if n == 1 and grad.shape[d] != 1:
+            grad = grad.sum(axis=d, keepdims=True)
+    return grad
+''',
+}
+
+# what makes course_lib call each target, in a fresh kernel after the exercise notebooks ran
+USE = '''
+import course_lib as torch
+a = torch.ones(3, 1, requires_grad=True)
+b = torch.tensor([1, 2, 3, 4], dtype=torch.int64)
+(a * b + 0.5).sum().backward()
+assert a.grad.tolist() == [[10.0], [10.0], [10.0]], a.grad
+print(torch.exercise.report(TARGETS))
+'''
+
+WRONG = {
+    "broadcast:unbroadcast": ('''
+def unbroadcast(grad, shape):
+    return grad.sum(axis=tuple(range(grad.ndim - len(shape))))   # forgets the dims stretched from 1
+''', "✗ broadcast:unbroadcast: grad (2, 3, 4) summed to shape (3, 1) came back with shape (3, 4); course_lib uses "
+     "the reference version until this passes"),
+}
+
+
+def _library_exercises() -> dict[str, list[tuple[str, int, str]]]:
+    """notebook name -> [(target, exercise cell index, function name)] for every library exercise."""
+    found = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for e in ex.exercises(nb, path.name):
+            if e["library"]:
+                for target in e["targets"]:
+                    found.setdefault(path.name, []).append((target, e["cell"], target.split(":")[1].split(".")[-1]))
+    return found
+
+
+LIBRARY = _library_exercises()
+TARGETS = [t for items in LIBRARY.values() for t, _, _ in items]
+
+
+def _replace_def(source: str, name: str, new: str) -> str:
+    """`source` with its top-level function `name` replaced by the code in `new`."""
+    tree = ast.parse(source)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    lines = source.split("\n")
+    start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+    return "\n".join(lines[:start] + textwrap.dedent(new).strip("\n").split("\n") + lines[node.end_lineno:])
+
+
+def _run_notebook(path: Path, env: dict) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+
+    import _sliced_poll  # noqa: F401
+    nb = nbformat.read(path, as_version=4)
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return nb
+
+
+def _outputs(nb) -> tuple[str, list[str]]:
+    text, errors = [], []
+    for i, cell in enumerate(nb.cells):
+        expected_error = "raises-exception" in cell.get("metadata", {}).get("tags", [])  # by design, or a practice stub
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream":
+                text.append(o.get("text", ""))
+            elif o.get("output_type") == "error" and not expected_error:
+                errors.append(f"cell {i}: {o.get('ename')}: {o.get('evalue')}")
+    return "".join(text), errors
+
+
+def _setup(tmp_path: Path, solutions: dict[str, str]) -> tuple[Path, dict]:
+    out = tmp_path / "exercises"
+    ex.generate(ROOT / "notebooks", out)
+    for name, items in LIBRARY.items():
+        path = out / name
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for target, cell, fn_name in items:
+            if target in solutions:
+                src = "".join(nb["cells"][cell]["source"])
+                nb["cells"][cell]["source"] = _replace_def(src, fn_name, solutions[target])
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    spy_dir = tmp_path / "spy"
+    spy_dir.mkdir()
+    (spy_dir / "course_spy.py").write_text(SPY, encoding="utf-8")
+    env = {"PYTHONPATH": os.pathsep.join([str(spy_dir), str(ROOT)]), "COURSE_SPY_LOG": str(tmp_path / "spy.log"),
+           "COURSE_LIB_MINE": str(out / "mine")}
+    return out, env
+
+
+def test_every_library_exercise_has_a_different_solution_here():
+    assert set(TARGETS) == set(SOLUTIONS), ("each library exercise needs a row in SOLUTIONS (and only those): "
+                                            f"missing {sorted(set(TARGETS) - set(SOLUTIONS))}, "
+                                            f"extra {sorted(set(SOLUTIONS) - set(TARGETS))}")
+
+
+@pytest.mark.slow
+def test_the_learners_solutions_become_the_library(tmp_path):
+    out, env = _setup(tmp_path, SOLUTIONS)
+    for name, items in LIBRARY.items():
+        nb = _run_notebook(out / name, env)
+        text, errors = _outputs(nb)
+        assert not errors, f"{name} (exercise mode, solved differently): {errors}"
+        for target, _, _ in items:
+            assert f"✓ {target}: your version passes; course_lib runs it from now on" in text, (name, target, text)
+            assert (out / "mine" / (target.replace(":", "__") + ".py")).exists()
+    log = Path(env["COURSE_SPY_LOG"])
+    log.write_text("", encoding="utf-8")
+    script = tmp_path / "use.py"
+    script.write_text(f"TARGETS = {TARGETS!r}\n" + USE, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], cwd=out, env={**os.environ, **env}, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    called = set(log.read_text(encoding="utf-8").split())
+    assert called == set(TARGETS), f"course_lib did not call the learner's {sorted(set(TARGETS) - called)}"
+    assert f"{len(TARGETS)} of {len(TARGETS)} parts are yours" in run.stdout, run.stdout
+
+
+@pytest.mark.slow
+def test_a_wrong_solution_fails_with_a_symptom_and_falls_back(tmp_path):
+    out, env = _setup(tmp_path, {t: src for t, (src, _) in WRONG.items()})
+    for name, items in LIBRARY.items():
+        if not any(t in WRONG for t, _, _ in items):
+            continue
+        nb = _run_notebook(out / name, env)
+        text, errors = _outputs(nb)
+        assert not errors, f"{name}: a wrong solution must not stop Run All: {errors}"
+        for target, (_, line) in WRONG.items():
+            assert line in text.splitlines(), (target, text)
+            assert not (out / "mine" / (target.replace(":", "__") + ".py")).exists()
