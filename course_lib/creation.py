@@ -26,7 +26,7 @@ __all__ = [
 
 import functools
 
-from course_lib import storage
+from course_lib import random_numbers, storage
 from course_lib.autograd import Tensor, _later
 
 
@@ -50,10 +50,10 @@ full = _wrap_storage(storage.full)
 arange = _wrap_storage(storage.arange)
 linspace = _wrap_storage(storage.linspace)
 eye = _wrap_storage(storage.eye)
-rand = _wrap_storage(storage.rand)
-randn = _wrap_storage(storage.randn)
-randint = _wrap_storage(storage.randint)
-randperm = _wrap_storage(storage.randperm)
+rand = _wrap_storage(random_numbers.rand)
+randn = _wrap_storage(random_numbers.randn)
+randint = _wrap_storage(random_numbers.randint)
+randperm = _wrap_storage(random_numbers.randperm)
 zeros_like = _wrap_storage(storage.zeros_like)
 ones_like = _wrap_storage(storage.ones_like)
 full_like = _wrap_storage(storage.full_like)
