@@ -4,7 +4,7 @@ This file is written by hand (the only one besides _export.py): it gathers the p
 the generated modules so that `import course_lib as torch` works. Everything it imports is
 generated from notebooks/; edit those, then run `python -m course_lib._export`.
 """
-from . import dtypes, devices, storage, indexing, writes, printing, random_numbers, broadcast, autograd, ops, views, reductions, creation, checks, protocols, functional
+from . import dtypes, devices, storage, factories, indexing, writes, printing, random_numbers, broadcast, autograd, ops, views, reductions, creation, checks, protocols, functional
 from .dtypes import (bool_ as bool, double, dtype, float16, float32, float64, half, int8, int16, int32, int64, long,
                      uint8)
 from .devices import device

@@ -17,7 +17,8 @@ __all__ = [
 import numpy as np
 
 from course_lib.dtypes import as_dtype, float32, int64
-from course_lib.storage import _check_size, _make, _size_args
+from course_lib.factories import _check_size, _make
+from course_lib.storage import _size_args
 
 
 _default_generator = np.random.default_rng(0)
