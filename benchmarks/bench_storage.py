@@ -9,7 +9,7 @@ import numpy as np
 
 from harness import Case, optional_torch
 
-from course_lib import storage
+from course_lib import factories
 
 SIZES = {"4x4": 4, "2000x2000": 2000}
 VIEWS = {
@@ -22,7 +22,7 @@ VIEWS = {
 def _case(view_name, n):
     def setup():
         a = np.random.default_rng(0).random((n, n), dtype=np.float32)
-        t = storage.from_numpy(a)
+        t = factories.from_numpy(a)
         if view_name == "t.view(n/2, 2n)":
             shape = (n // 2, 2 * n)
             ours, theirs, torchs = (lambda t: t.view(shape)), (lambda a: a.reshape(shape, copy=False)), \
@@ -40,7 +40,7 @@ def _case(view_name, n):
 
 def _read_strided():
     a = np.random.default_rng(0).random((2000, 2000), dtype=np.float32)
-    t = storage.from_numpy(a).T[::2, 1:]
+    t = factories.from_numpy(a).T[::2, 1:]
     assert np.shares_memory(t.numpy(), a), "numpy() of a strided view must not copy"
     impls = {"course_lib": lambda: t.numpy(), "numpy": lambda: a.T[::2, 1:]}
     torch = optional_torch()

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from course_lib import storage
+from course_lib import indexing, random_numbers, storage, writes
 from course_lib.autograd import (Add, Clone, Function, Mul, SumTo, Tensor, _arr, _device_mismatch, _fresh, _later, _mode,
                                  enable_grad)
 from course_lib.broadcast import binary, cat as cat_kernel, stack as stack_kernel
@@ -252,10 +252,10 @@ class _TensorGetItem:
     """x[key]: a view (Slice) or a copy (Index)."""
 
     def __getitem__(self, key):
-        key = storage.index_key(key)  # x[i] with a 0-d integer tensor i is x[int(i)]: a view
+        key = indexing.index_key(key)  # x[i] with a 0-d integer tensor i is x[int(i)]: a view
         if isinstance(key, Tensor) or (isinstance(key, tuple) and any(isinstance(k, (Tensor, list)) for k in key)) \
                 or isinstance(key, list):
-            split = storage.select_first(key, self.ndim)
+            split = indexing.select_first(key, self.ndim)
             if split is not None:  # x[0, :, idx]: PyTorch selects with the ints first, then indexes the view
                 return self[split[0]][split[1]]
             return Index.apply(self, key)
@@ -375,8 +375,8 @@ class _TensorSetItem:
     """x[key] = value."""
 
     def __setitem__(self, key, value):
-        key = storage.index_key(key)
-        split = storage.select_first(key, self.ndim)
+        key = indexing.index_key(key)
+        split = indexing.select_first(key, self.ndim)
         if split is not None:  # x[0, :, idx] = v: write through the view x[0] (as PyTorch orders the dims)
             self[split[0]][split[1]] = value
             return
@@ -392,7 +392,7 @@ class _TensorFill:
     """Writes of the whole tensor."""
 
     def fill_(self, value):
-        storage._fill_value(value)  # a number or a 0-d tensor, as PyTorch requires
+        writes._fill_value(value)  # a number or a 0-d tensor, as PyTorch requires
         if self._check_inplace((value,)):
             return self._rebase(SetItem.apply(self, Ellipsis, value))
         StridedTensor.fill_(self, value)
@@ -402,7 +402,7 @@ class _TensorFill:
         return self.fill_(0)
 
     def copy_(self, src):
-        storage.check_copy(self, src)
+        writes.check_copy(self, src)
         if self._check_inplace((src,)):
             return self._rebase(SetItem.apply(self, Ellipsis, src))
         StridedTensor._write(self, src)
@@ -620,11 +620,11 @@ class _TensorMoreInplace:
         return self._bump()
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        g = generator or storage.default_generator()
+        g = generator or random_numbers.default_generator()
         return self._fill_random(g.normal(mean, std, self.shape))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        g = generator or storage.default_generator()
+        g = generator or random_numbers.default_generator()
         return self._fill_random(g.uniform(a, b, self.shape))
 
     def _fill_random(self, values):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from course_lib import broadcast as B
-from course_lib import storage
+from course_lib import factories, storage
 
 SETTINGS = settings(max_examples=60, deadline=None)
 DTYPES = [np.bool_, np.uint8, np.int32, np.int64, np.float16, np.float32, np.float64]
@@ -89,7 +89,7 @@ def test_incompatible_shapes_pytorch_message(a, b, msg):
 def test_broadcast_to_is_zero_copy_stride_0(pair):
     a, b = pair
     out = np.broadcast_shapes(a, b)
-    t = storage.arange(storage.numel(a)).view(*a) if a else storage.tensor(5)
+    t = factories.arange(storage.numel(a)).view(*a) if a else factories.tensor(5)
     v = B.broadcast_to(t, out)
     assert v.shape == out
     assert np.array_equal(v.numpy(), np.broadcast_to(t.numpy(), out))

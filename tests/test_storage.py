@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course_lib import storage
-from course_lib.storage import (StridedTensor, contiguous_strides, from_numpy, index_to_position,
-                                is_contiguous_layout, position_to_index, view_strides)
+from course_lib import factories, storage
+from course_lib.factories import from_numpy
+from course_lib.storage import (StridedTensor, contiguous_strides, index_to_position, is_contiguous_layout,
+                                position_to_index, view_strides)
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 shapes = st.lists(st.integers(1, 4), min_size=0, max_size=4).map(tuple)
@@ -202,7 +203,7 @@ def test_view_chains_match_numpy_and_share_the_buffer(case):
 @given(chains())
 def test_contiguous_gives_c_order(case):
     shape, ops = case
-    t = storage.arange(int(np.prod(shape))).view(shape) if shape else storage.tensor(0)
+    t = factories.arange(int(np.prod(shape))).view(shape) if shape else factories.tensor(0)
     for op in ops:
         t = _apply(op, t, t.numpy())[0]
     c = t.contiguous()
@@ -266,7 +267,7 @@ def test_view_chains_match_torch(case):
 def test_view_raises_exactly_when_torch_does(shape, data):
     torch = pytest.importorskip("torch")
     x = torch.zeros(shape)
-    t = storage.zeros(shape)
+    t = factories.zeros(shape)
     if shape:
         perm = data.draw(st.permutations(range(len(shape))))
         x, t = x.permute(perm), t.permute(perm)
@@ -293,7 +294,7 @@ def test_writes_go_through_views():
     t[0, ::2] = -1
     t.T[3].add_(100)
     t[2:, :].mul_(2)
-    t[1].copy_(storage.tensor([1.0, 2.0, 3.0, 4.0]))
+    t[1].copy_(factories.tensor([1.0, 2.0, 3.0, 4.0]))
     ref = np.zeros((3, 4), np.float32)
     ref[:, 1] = 7
     ref[0, ::2] = -1
@@ -307,33 +308,33 @@ def test_numpy_and_from_numpy_are_zero_copy():
     a = np.arange(12.0).reshape(3, 4)[:, ::2]
     t = from_numpy(a)
     assert np.shares_memory(t.numpy(), a) and t.stride() == (4, 2)
-    big = storage.zeros(200, 300)
+    big = factories.zeros(200, 300)
     view = big.T[::2, 1:]
     assert np.shares_memory(view.numpy(), big.numpy()) and view.numpy().base is not None
-    assert not np.shares_memory(storage.tensor(a).numpy(), a)
+    assert not np.shares_memory(factories.tensor(a).numpy(), a)
 
 
 def test_reshape_copies_only_when_it_must():
-    x = storage.arange(6).view(2, 3)
+    x = factories.arange(6).view(2, 3)
     assert np.shares_memory(x.reshape(3, 2).numpy(), x.numpy())
     assert not np.shares_memory(x.t().reshape(6).numpy(), x.numpy())
     assert x.t().reshape(6).tolist() == [0, 3, 1, 4, 2, 5]
 
 
 def test_small_views_are_new_objects():
-    v = storage.arange(3)
+    v = factories.arange(3)
     assert v.t() is not v and v.t().tolist() == [0, 1, 2]
-    s = storage.tensor(2.0)
+    s = factories.tensor(2.0)
     assert s.transpose(0, -1).shape == () and s.T.shape == ()
 
 
 def test_creation_dtypes():
-    assert storage.tensor([1, 2]).dtype is storage.int64
-    assert storage.tensor([1.0]).dtype is storage.float32
-    assert storage.tensor([True]).dtype is storage.bool_
-    assert storage.zeros(2).dtype is storage.float32 and storage.arange(3).dtype is storage.int64
-    assert storage.arange(0, 1, 0.5).dtype is storage.float32
-    assert storage.tensor(np.zeros(2)).dtype is storage.float64
+    assert factories.tensor([1, 2]).dtype is storage.int64
+    assert factories.tensor([1.0]).dtype is storage.float32
+    assert factories.tensor([True]).dtype is storage.bool_
+    assert factories.zeros(2).dtype is storage.float32 and factories.arange(3).dtype is storage.int64
+    assert factories.arange(0, 1, 0.5).dtype is storage.float32
+    assert factories.tensor(np.zeros(2)).dtype is storage.float64
 
 
 # -- errors: PyTorch's exception types, messages naming shapes and dims -------------------------
@@ -350,7 +351,7 @@ def _torch_error(fn):
 @pytest.mark.parametrize("key, dim, size", [((3,), 0, 3), ((slice(None), 4), 1, 4), ((-4,), 0, 3),
                                             ((0, -5), 1, 4)])
 def test_index_out_of_range(key, dim, size):
-    t = storage.zeros(3, 4)
+    t = factories.zeros(3, 4)
     with pytest.raises(IndexError, match=f"dimension {dim} with size {size}"):
         t[key]
     with pytest.raises(IndexError, match=f"dimension {dim} with size {size}"):
@@ -358,7 +359,7 @@ def test_index_out_of_range(key, dim, size):
 
 
 def test_too_many_indices_and_negative_step():
-    t = storage.zeros(2, 3)
+    t = factories.zeros(2, 3)
     with pytest.raises(IndexError, match="too many indices for tensor of dimension 2"):
         t[0, 0, 0]
     with pytest.raises(ValueError, match="step must be greater than zero"):
@@ -382,13 +383,13 @@ def test_too_many_indices_and_negative_step():
 def test_errors_match_torch(make):
     torch_type, torch_msg = _torch_error(make)
     with pytest.raises(torch_type) as ours:
-        make(storage)
+        make(factories)
     if "view" in torch_msg or "expand" in torch_msg or "invalid" in torch_msg or "out of" in torch_msg:
         assert str(ours.value) == torch_msg
 
 
 def test_errors_name_shapes_and_dims():
-    t = storage.zeros(2, 3)
+    t = factories.zeros(2, 3)
     with pytest.raises(RuntimeError, match=r"input.dim\(\) = 2 \(shape \(2, 3\)\) is not equal to len\(dims\) = 3"):
         t.permute(1, 0, 2)
     with pytest.raises(RuntimeError, match=r"duplicate dims.*\(1, 1\)"):
@@ -416,9 +417,9 @@ def test_view_strides_of_contiguous_tensors(shape):
 
 def test_empty_tensors():
     """Regressions: an empty tensor is contiguous whatever its strides; indexing one may move the offset."""
-    t = storage.zeros(0, 2, 2).transpose(1, 2)
+    t = factories.zeros(0, 2, 2).transpose(1, 2)
     assert t.is_contiguous()
-    e = storage.zeros(2, 0)
+    e = factories.zeros(2, 0)
     assert e[1].shape == (0,) and e[1].storage_offset() == 1 and e[1:, :].numel() == 0
 
 

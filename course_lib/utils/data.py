@@ -7,7 +7,7 @@ __all__ = ["Dataset", "TensorDataset", "default_collate", "DataLoader"]
 
 import numpy as np
 
-from course_lib import storage
+from course_lib import random_numbers
 from course_lib.autograd import Tensor
 from course_lib.views import stack
 from course_lib.creation import tensor
@@ -101,7 +101,7 @@ class _DataLoaderIteration:
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)
-        return (self.generator or storage.default_generator()).permutation(n)
+        return (self.generator or random_numbers.default_generator()).permutation(n)
 
     def __iter__(self):
         return self._batches(self._order())  # the order is drawn now, when the pass starts
