@@ -506,3 +506,30 @@ def test_inplace_writes_into_views_stay_on_device():
     assert np.isclose(loss_s.item(), program(xc.detach(), wc.detach()).item(), rtol=1e-6)
     np.testing.assert_allclose(to_np(xs.grad), to_np(xc.grad), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(to_np(ws.grad), to_np(wc.grad), rtol=1e-5, atol=1e-6)
+
+
+def test_fused_gelu_dispatches_by_what_the_backend_offers(monkeypatch):
+    """CUDA kernel when the array module compiles ElementwiseKernels (CuPy), one launch on 'sim', NumPy otherwise."""
+    compiled = []
+
+    class KernelXP:  # just enough of CuPy: ElementwiseKernel "compiles" to the NumPy math, and records that it did
+        @staticmethod
+        def ElementwiseKernel(in_params, out_params, body, name):
+            compiled.append(name)
+            math_ = fused_gelu._gelu_forward_array if "forward" in name else fused_gelu._gelu_backward_array
+            return lambda *arrays: math_(*arrays)
+
+    monkeypatch.setattr(fused_gelu, "_cuda_kernels", {})
+    x = np.linspace(-3, 3, 7)
+    kernel_backend = storage.Backend("cuda", KernelXP)
+    np.testing.assert_allclose(fused_gelu._gelu_run(kernel_backend, "forward", x), fused_gelu._gelu_forward_array(x))
+    fused_gelu._gelu_run(kernel_backend, "backward", x, np.ones_like(x))
+    fused_gelu._gelu_run(kernel_backend, "forward", x)  # compiled once, reused
+    assert compiled == ["course_gelu_forward", "course_gelu_backward"]
+    fused_gelu._gelu_run(kernel_backend, "forward", x.astype(np.float16))  # half precision: NumPy, not the kernel
+    assert len(compiled) == 2
+    SIM.log.reset()
+    out = fused_gelu._gelu_run(SIM, "forward", SIM.from_numpy(x))
+    assert isinstance(out, SimArray) and SIM.log.launches == 1
+    np.testing.assert_allclose(fused_gelu._gelu_run(storage.get_backend("cpu"), "forward", x),
+                               fused_gelu._gelu_forward_array(x))
