@@ -14,7 +14,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 LAB_ARGS ?=
 LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: lab test export notebooks bench venv exercises screenshots
+.PHONY: lab test export notebooks bench venv exercises screenshots links
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,6 +41,10 @@ test: venv $(DEV)
 
 export: $(STAMP)
 	$(PY) tools/export.py
+
+# Rewrite every launch link (Binder, Colab, the Colab install cell) from pyproject.toml's [project.urls] Repository
+links: $(STAMP)
+	$(PY) tools/links.py --write
 
 # Restart-and-Run-All every notebook (or NB=notebooks/03_autograd.ipynb), save it, re-export course_lib
 notebooks: venv

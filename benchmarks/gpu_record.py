@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 import course_lib  # noqa: E402
 from course_lib import cuda  # noqa: E402
-from course_lib.gpu import gelu, gelu_composed  # noqa: E402
+from course_lib.fused_gelu import gelu, gelu_composed  # noqa: E402
 
 
 def median_seconds(fn, sync, reps=15, budget_s=1.5):

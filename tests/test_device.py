@@ -13,9 +13,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import course_lib
-from course_lib import cuda, devices, gpu, storage
-from course_lib.gpu import (CupyBackend, SimArray, gelu, gelu_composed, lives_on, load_gpu_results,
-                               register_sim_device)
+from course_lib import cuda, devices, fused_gelu, gpu, storage
+from course_lib.fused_gelu import gelu, gelu_composed
+from course_lib.gpu import CupyBackend
+from course_lib.gpu_results import crossover_size, load_gpu_results
+from course_lib.simdevice import SimArray, lives_on, register_sim_device
 
 SIM = register_sim_device()
 
@@ -216,7 +218,7 @@ def test_fused_gelu_on_sim_is_one_launch_and_moves_fewer_bytes():
 
 def test_fused_gelu_matches_torch_and_finite_differences():
     x = course_lib.randn(5, 4, dtype=course_lib.float64, requires_grad=True)
-    assert course_lib.gradcheck(course_lib.gpu.gelu, (x,))
+    assert course_lib.gradcheck(gelu, (x,))
     torch = pytest.importorskip("torch")
     a = np.linspace(-5, 5, 41)
     t = torch.tensor(a, requires_grad=True)
@@ -251,9 +253,9 @@ def test_cuda_kernel_source_computes_the_reference(tmp_path):
     src = ["#include <cmath>\n#include <cstdio>\nusing std::tanh;\n"]
     for T in ("float", "double"):
         src.append(f"void fwd_{T}(const {T}* xs, {T}* ys, int n) {{ typedef {T} T; for (int i = 0; i < n; ++i) "
-                   f"{{ T x = xs[i]; T y; {gpu.GELU_FORWARD_CUDA} ys[i] = y; }} }}\n")
+                   f"{{ T x = xs[i]; T y; {fused_gelu.GELU_FORWARD_CUDA} ys[i] = y; }} }}\n")
         src.append(f"void bwd_{T}(const {T}* xs, const {T}* gs, {T}* out, int n) {{ typedef {T} T; "
-                   f"for (int i = 0; i < n; ++i) {{ T x = xs[i]; T g = gs[i]; T dx; {gpu.GELU_BACKWARD_CUDA} "
+                   f"for (int i = 0; i < n; ++i) {{ T x = xs[i]; T g = gs[i]; T dx; {fused_gelu.GELU_BACKWARD_CUDA} "
                    f"out[i] = dx; }} }}\n")
     src.append("int main() { double x[41], g[41], y[41], d[41]; float xf[41], yf[41];\n"
                "for (int i = 0; i < 41; ++i) { x[i] = -5 + 0.25 * i; g[i] = 1 + 0.1 * i; xf[i] = (float)x[i]; }\n"
@@ -263,9 +265,9 @@ def test_cuda_kernel_source_computes_the_reference(tmp_path):
     subprocess.run(["g++", "-O1", "-o", str(tmp_path / "k"), str(tmp_path / "k.cpp")], check=True)
     out = np.loadtxt(subprocess.run([str(tmp_path / "k")], capture_output=True, text=True, check=True).stdout.splitlines())
     x, g = -5 + 0.25 * np.arange(41), 1 + 0.1 * np.arange(41)
-    np.testing.assert_allclose(out[:, 0], gpu._gelu_forward_array(x), rtol=1e-14, atol=1e-15)
-    np.testing.assert_allclose(out[:, 1], gpu._gelu_backward_array(x, g), rtol=1e-13, atol=1e-14)
-    np.testing.assert_allclose(out[:, 2], gpu._gelu_forward_array(x), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(out[:, 0], fused_gelu._gelu_forward_array(x), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(out[:, 1], fused_gelu._gelu_backward_array(x, g), rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(out[:, 2], fused_gelu._gelu_forward_array(x), rtol=1e-6, atol=1e-6)
 
 
 # -- CUDA detection and the CuPy backend, with a fake CuPy -------------------------------------
@@ -479,7 +481,7 @@ def test_load_gpu_results(tmp_path):
 
 
 def test_crossover_size():
-    f = course_lib.gpu.crossover_size
+    f = crossover_size
     assert f([1, 2, 4], [1, 2, 4], [3, 3, 3]) == 4
     assert f([1, 2, 4], [1, 1, 1], [0.1, 2, 2]) is None
     assert f([1, 2], [1, 1], [0.1, 0.1]) == 1
@@ -504,3 +506,30 @@ def test_inplace_writes_into_views_stay_on_device():
     assert np.isclose(loss_s.item(), program(xc.detach(), wc.detach()).item(), rtol=1e-6)
     np.testing.assert_allclose(to_np(xs.grad), to_np(xc.grad), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(to_np(ws.grad), to_np(wc.grad), rtol=1e-5, atol=1e-6)
+
+
+def test_fused_gelu_dispatches_by_what_the_backend_offers(monkeypatch):
+    """CUDA kernel when the array module compiles ElementwiseKernels (CuPy), one launch on 'sim', NumPy otherwise."""
+    compiled = []
+
+    class KernelXP:  # just enough of CuPy: ElementwiseKernel "compiles" to the NumPy math, and records that it did
+        @staticmethod
+        def ElementwiseKernel(in_params, out_params, body, name):
+            compiled.append(name)
+            math_ = fused_gelu._gelu_forward_array if "forward" in name else fused_gelu._gelu_backward_array
+            return lambda *arrays: math_(*arrays)
+
+    monkeypatch.setattr(fused_gelu, "_cuda_kernels", {})
+    x = np.linspace(-3, 3, 7)
+    kernel_backend = storage.Backend("cuda", KernelXP)
+    np.testing.assert_allclose(fused_gelu._gelu_run(kernel_backend, "forward", x), fused_gelu._gelu_forward_array(x))
+    fused_gelu._gelu_run(kernel_backend, "backward", x, np.ones_like(x))
+    fused_gelu._gelu_run(kernel_backend, "forward", x)  # compiled once, reused
+    assert compiled == ["course_gelu_forward", "course_gelu_backward"]
+    fused_gelu._gelu_run(kernel_backend, "forward", x.astype(np.float16))  # half precision: NumPy, not the kernel
+    assert len(compiled) == 2
+    SIM.log.reset()
+    out = fused_gelu._gelu_run(SIM, "forward", SIM.from_numpy(x))
+    assert isinstance(out, SimArray) and SIM.log.launches == 1
+    np.testing.assert_allclose(fused_gelu._gelu_run(storage.get_backend("cpu"), "forward", x),
+                               fused_gelu._gelu_forward_array(x))

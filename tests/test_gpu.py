@@ -5,7 +5,7 @@ import pytest
 
 import course_lib
 from course_lib import cuda
-from course_lib.gpu import _gelu_backward_array, _gelu_forward_array, gelu, gelu_composed
+from course_lib.fused_gelu import _gelu_backward_array, _gelu_cuda_kernel, _gelu_forward_array, gelu, gelu_composed
 
 from test_device import BINARY, UNARY, UNARY_POSITIVE, A, B, M, P  # the same op table as the sim tests
 
@@ -77,8 +77,8 @@ def test_fused_kernel_equals_reference(dtype):
     x = np.linspace(-8, 8, 4099).astype(dtype)
     g = np.random.default_rng(0).standard_normal(4099).astype(dtype)
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
-    k_fwd = course_lib.gpu._gelu_cuda_kernel("forward")
-    k_bwd = course_lib.gpu._gelu_cuda_kernel("backward")
+    k_fwd = _gelu_cuda_kernel("forward", cupy)
+    k_bwd = _gelu_cuda_kernel("backward", cupy)
     np.testing.assert_allclose(cupy.asnumpy(k_fwd(cupy.asarray(x))), _gelu_forward_array(x), **tol)
     np.testing.assert_allclose(cupy.asnumpy(k_bwd(cupy.asarray(x), cupy.asarray(g))), _gelu_backward_array(x, g), **tol)
     # through autograd, strided input, against the composition on the GPU

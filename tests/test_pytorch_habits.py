@@ -379,8 +379,8 @@ def test_reductions_softmax_and_cat_of_transposed_inputs_are_c_contiguous_but_cl
 
 
 def test_a_transposed_result_on_the_sim_device_keeps_sharing_with_its_aliases():
-    from course_lib import gpu
-    gpu.register_sim_device()
+    from course_lib import simdevice
+    simdevice.register_sim_device()
     xs = cl.tensor(np.arange(12., dtype=np.float32).reshape(3, 4)).to("sim")
     y = xs.t() * 2
     d = y.detach()

@@ -66,3 +66,10 @@ def test_loss_decreases_and_fit_is_printed(cells):
     assert match, "the Y = WX + b fit must print its learned W and b"
     W, b = map(float, match.groups())
     assert abs(W - 2.0) < 0.1 and abs(b + 0.5) < 0.1, f"learned W={W}, b={b} is far from the true 2.0, -0.5"
+
+
+def test_intro_tells_the_truth_about_exercises(cells):
+    """The intro's promise matches the notebook: it has an exercise, so it must not say 'nothing to implement'."""
+    intro = _source(cells[0])
+    has_exercise = any(c["cell_type"] == "code" and "### BEGIN SOLUTION" in _source(c) for c in cells)
+    assert has_exercise and "nothing to implement" not in intro and "exercise" in intro, intro[:600]

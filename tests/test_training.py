@@ -90,3 +90,49 @@ def test_training_follows_pytorch(name, kw):
     np.testing.assert_allclose(losses, tlosses, rtol=1e-3, atol=1e-4)
     for key, p in tmodel.named_parameters():
         np.testing.assert_allclose(model.state_dict()[key].numpy(), p.detach().numpy(), rtol=1e-3, atol=1e-4)
+
+
+def _notebook_06():
+    import json
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "06_training.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    src = lambda c: "".join(c["source"])
+    out = lambda c: "".join("".join(o.get("text", "")) for o in c.get("outputs", []))
+    return cells, src, out
+
+
+def test_notebook_06_prose_quotes_the_accuracies_its_cells_print():
+    """The summary and the linear model's prose quote the figures the notebook computes, not other ones."""
+    import re
+    cells, src, out = _notebook_06()
+    printed = "".join(out(c) for c in cells if c["cell_type"] == "code")
+    measured = dict(re.findall(r"^(linear|MLP|CNN)\s+test accuracy ([\d.]+) %$", printed, re.M))
+    assert set(measured) == {"linear", "MLP", "CNN"}, printed[-2000:]
+    prose = "\n".join(src(c) for c in cells if c["cell_type"] == "markdown")
+    summary = next(src(c) for c in cells if c["cell_type"] == "markdown" and "## Summary" in src(c))
+    quoted = re.findall(r"(\d+(?:\.\d+)?) %", summary)
+    assert quoted == [measured["linear"], measured["MLP"], measured["CNN"]], (quoted, measured)
+    assert f"{measured['linear']} % with a linear model" in prose
+    for percent in re.findall(r"(\d+(?:\.\d+)?) % with a linear model", prose):
+        assert percent == measured["linear"]
+
+
+def test_notebook_06_describes_each_optimizer_by_its_own_options():
+    """describe_run names only options the optimizer has (torch.optim's names): no momentum for Adam."""
+    import re
+    cells, src, out = _notebook_06()
+    lines = [l for c in cells if "def describe_run" in src(c) for l in out(c).splitlines()]
+    assert len(lines) == 5, lines
+    names = {"SGD": optim.SGD([course_lib.zeros(1, requires_grad=True)]).defaults,
+             "Adam": optim.Adam([course_lib.zeros(1, requires_grad=True)]).defaults}
+    try:
+        import torch
+        names = {k: torch.optim.__dict__[k]([torch.zeros(1, requires_grad=True)]).defaults for k in names}
+    except ImportError:
+        pass
+    for line in lines:
+        cls, args = re.search(r"\b(SGD|Adam)\(([^()]*(?:\([^()]*\))?[^()]*)\)", line).groups()
+        keys = re.findall(r"(\w+)=", args)
+        assert keys and set(keys) <= set(names[cls]), (line, sorted(names[cls]))
+        assert cls != "Adam" or "momentum" not in line, line
