@@ -28,10 +28,8 @@ import math
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from course_lib import storage
 from course_lib.autograd import Tensor, no_grad
 from course_lib.creation import empty
-from course_lib.protocols import parse_to_args
 from course_lib.nn import functional as F
 from course_lib.nn import init
 from course_lib.nn import utils
@@ -692,130 +690,5 @@ class Identity(Module):
         return input
 
 
-def _move(t, new):
-    """Let tensor `t` hold `new`'s data, keeping the object (optimizers and names still point at it)."""
-    t.data = new
-    t._backend = new._backend  # Tensor.data's setter keeps the old device
-
-
-@_extend(Module)
-class _ModuleMoves:
-    """to / cpu / cuda / double / float: convert every tensor in place."""
-
-    def _apply(self, fn):
-        """Convert every parameter, gradient and buffer of the tree with fn, in place."""
-        with no_grad():
-            for module in self.modules():
-                for store in (module._parameters, module._buffers):
-                    for key, t in store.items():
-                        if t is None:
-                            continue
-                        new = fn(t)
-                        if new is not t:
-                            _move(t, new)
-                        if t.grad is not None:
-                            t.grad = fn(t.grad)
-        return self
-
-    def to(self, *args, **kwargs):
-        """Move every parameter and buffer to a device and/or cast the floating ones to a dtype, in place:
-        module.to('cuda'), module.to(float64). Returns self."""
-        device, dtype = parse_to_args(*args, **kwargs)
-        if dtype is not None and not storage.as_dtype(dtype).is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-
-        def convert(t):
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
-        return self._apply(convert)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else device)
-
-    def double(self):
-        return self.to(storage.float64)
-
-    def float(self):
-        return self.to(storage.float32)
-
-
-def _index(idx, n):
-    i = idx.__index__()
-    if not -n <= i < n:
-        raise IndexError(f"index {i} is out of range")
-    return i % n
-
-
-def _renumber(container):
-    """Name the children "0", "1", ... in their order (after a deletion, as PyTorch does)."""
-    modules = list(container._modules.values())
-    container._modules.clear()
-    container._modules.update((str(i), m) for i, m in enumerate(modules))
-
-
-@_extend(Sequential)
-class _SequentialAsList:
-    """Indexing, slicing and deletion, as a list."""
-
-    def __getitem__(self, idx):
-        items = list(self._modules.items())
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(items[idx]))
-        return items[_index(idx, len(items))][1]
-
-    def __setitem__(self, idx, module):
-        key = list(self._modules)[_index(idx, len(self._modules))]
-        setattr(self, key, module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]:
-            delattr(self, key)
-        _renumber(self)  # as PyTorch: the rest become "0", "1", ... so a later append() gets a fresh name
-
-
-@_extend(ModuleList)
-class _ModuleListAsList:
-    """Indexing, slicing, deletion, insert and +=, as a list; PyTorch's folded repr."""
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self)))]
-
-    def __setitem__(self, idx, module):
-        self.add_module(str(_index(idx, len(self))), module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]:
-            delattr(self, key)
-        _renumber(self)
-
-    def __iadd__(self, modules):
-        return self.extend(modules)
-
-    def insert(self, index, module):
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
-
-    def _child_lines(self):
-        # PyTorch folds runs of identical children: "(0-2): 3 x ReLU()"
-        lines, items = [], [(name, repr(m)) for name, m in self._modules.items()]
-        i = 0
-        while i < len(items):
-            j = i
-            while j + 1 < len(items) and items[j + 1][1] == items[i][1]:
-                j += 1
-            text = _addindent(items[i][1], 2)
-            if j == i:
-                lines.append(f"({items[i][0]}): {text}")
-            else:
-                lines.append(f"({items[i][0]}-{items[j][0]}): {j - i + 1} x {text}")
-            i = j + 1
-        return lines
+# The files that extend Module (to, cpu, cuda, ...) and the containers (indexing, slices) load with the package
+from course_lib.nn import containers, device_dtype  # noqa: E402,F401
