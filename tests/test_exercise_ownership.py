@@ -32,62 +32,17 @@ def hit(target):
         f.write(target + "\\n")
 '''
 
-# target -> a correct solution, written differently from the reference, that records its calls
-SOLUTIONS = {
-    "broadcast:broadcast_shapes": '''
-def broadcast_shapes(*shapes) -> tuple:
-    import course_spy
-    course_spy.hit("broadcast:broadcast_shapes")
-    longest = max((len(s) for s in shapes), default=0)
-    padded = [(1,) * (longest - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for sizes in zip(*padded):
-        big = {n for n in sizes if n != 1}
-        if len(big) > 1:
-            raise RuntimeError(f"shapes {shapes} do not broadcast: sizes {sorted(big)} in one dim")
-        out.append(big.pop() if big else 1)
-    return tuple(out)
-''',
-    "broadcast:_operands": '''
-def _operands(a, b):
-    import course_spy
-    course_spy.hit("broadcast:_operands")
-    shapes = [x.shape for x in (a, b) if hasattr(x, "shape")]
-    if len(shapes) == 2:
-        broadcast_shapes(*shapes)
-    want = result_type(a, b)
-    return tuple(x if not hasattr(x, "shape") or x.dtype == want else x.astype(want) for x in (a, b))
-''',
-    "broadcast:unbroadcast": '''
-def unbroadcast(grad, shape):
-    import course_spy
-    course_spy.hit("broadcast:unbroadcast")
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for d, n in enumerate(shape):
-        if n == 1 and grad.shape[d] != 1:
-            grad = grad.sum(axis=d, keepdims=True)
-    return grad
-''',
-}
-
-# what makes course_lib call each target, in a fresh kernel after the exercise notebooks ran
-USE = '''
-import course_lib as torch
-a = torch.ones(3, 1, requires_grad=True)
-b = torch.tensor([1, 2, 3, 4], dtype=torch.int64)
-(a * b + 0.5).sum().backward()
-assert a.grad.tolist() == [[10.0], [10.0], [10.0]], a.grad
-print(torch.exercise.report(TARGETS))
-'''
-
-WRONG = {
-    "broadcast:unbroadcast": ('''
-def unbroadcast(grad, shape):
-    return grad.sum(axis=tuple(range(grad.ndim - len(shape))))   # forgets the dims stretched from 1
-''', "✗ broadcast:unbroadcast: grad (2, 3, 4) summed to shape (3, 1) came back with shape (3, 4); course_lib uses "
-     "the reference version until this passes"),
-}
+# Each notebook's table lives in tests/exercise_solutions/nbNN.py: SOLUTIONS (target -> a correct solution written
+# differently, recording its calls with course_spy), USE (code that makes course_lib call those targets, run in a
+# fresh kernel after the exercise notebooks) and WRONG (target -> (a wrong solution, the exact line its check prints)).
+SOLUTIONS, USE, WRONG = {}, [], {}
+for _path in sorted((Path(__file__).parent / "exercise_solutions").glob("nb*.py")):
+    _mod_spec = importlib.util.spec_from_file_location(f"exercise_solutions_{_path.stem}", _path)
+    _mod = importlib.util.module_from_spec(_mod_spec)
+    _mod_spec.loader.exec_module(_mod)
+    SOLUTIONS.update(_mod.SOLUTIONS)
+    USE.append(_mod.USE)
+    WRONG.update(getattr(_mod, "WRONG", {}))
 
 
 def _library_exercises() -> dict[str, list[tuple[str, int, str]]]:
@@ -162,6 +117,12 @@ def _setup(tmp_path: Path, solutions: dict[str, str]) -> tuple[Path, dict]:
     return out, env
 
 
+def test_the_course_list_of_targets_is_the_notebooks_list():
+    from course_lib import exercise
+    assert exercise.COURSE_TARGETS == TARGETS, ("course_lib/exercise.py's COURSE_TARGETS must list every library "
+                                                "exercise's target in notebook order")
+
+
 def test_every_library_exercise_has_a_different_solution_here():
     assert set(TARGETS) == set(SOLUTIONS), ("each library exercise needs a row in SOLUTIONS (and only those): "
                                             f"missing {sorted(set(TARGETS) - set(SOLUTIONS))}, "
@@ -181,7 +142,8 @@ def test_the_learners_solutions_become_the_library(tmp_path):
     log = Path(env["COURSE_SPY_LOG"])
     log.write_text("", encoding="utf-8")
     script = tmp_path / "use.py"
-    script.write_text(f"TARGETS = {TARGETS!r}\n" + USE, encoding="utf-8")
+    script.write_text("import course_lib as torch\n" + "\n".join(USE)
+                      + f"\ntorch.exercise.report({TARGETS!r})\n", encoding="utf-8")
     run = subprocess.run([sys.executable, str(script)], cwd=out, env={**os.environ, **env}, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr

@@ -1,0 +1,57 @@
+"""Notebook 02's library exercises solved differently (see tests/test_exercise_ownership.py)."""
+
+# target -> a correct solution, written differently from the reference, that records its calls with course_spy
+SOLUTIONS = {
+    "broadcast:broadcast_shapes": '''
+def broadcast_shapes(*shapes) -> tuple:
+    import course_spy
+    course_spy.hit("broadcast:broadcast_shapes")
+    longest = max((len(s) for s in shapes), default=0)
+    padded = [(1,) * (longest - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for sizes in zip(*padded):
+        big = {n for n in sizes if n != 1}
+        if len(big) > 1:
+            raise RuntimeError(f"shapes {shapes} do not broadcast: sizes {sorted(big)} in one dim")
+        out.append(big.pop() if big else 1)
+    return tuple(out)
+''',
+    "broadcast:_operands": '''
+def _operands(a, b):
+    import course_spy
+    course_spy.hit("broadcast:_operands")
+    shapes = [x.shape for x in (a, b) if hasattr(x, "shape")]
+    if len(shapes) == 2:
+        broadcast_shapes(*shapes)
+    want = result_type(a, b)
+    return tuple(x if not hasattr(x, "shape") or x.dtype == want else x.astype(want) for x in (a, b))
+''',
+    "broadcast:unbroadcast": '''
+def unbroadcast(grad, shape):
+    import course_spy
+    course_spy.hit("broadcast:unbroadcast")
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for d, n in enumerate(shape):
+        if n == 1 and grad.shape[d] != 1:
+            grad = grad.sum(axis=d, keepdims=True)
+    return grad
+''',
+}
+
+# code that makes course_lib call each target, run in a fresh kernel after the exercise notebooks ran
+USE = '''
+import course_lib as torch
+a = torch.ones(3, 1, requires_grad=True)
+b = torch.tensor([1, 2, 3, 4], dtype=torch.int64)
+(a * b + 0.5).sum().backward()
+assert a.grad.tolist() == [[10.0], [10.0], [10.0]], a.grad
+'''
+
+WRONG = {
+    "broadcast:unbroadcast": ('''
+def unbroadcast(grad, shape):
+    return grad.sum(axis=tuple(range(grad.ndim - len(shape))))   # forgets the dims stretched from 1
+''', "✗ broadcast:unbroadcast: grad (2, 3, 4) summed to shape (3, 1) came back with shape (3, 4); course_lib uses "
+     "the reference version until this passes"),
+}
