@@ -105,14 +105,8 @@ def _arr(x):
 
 class Tensor(StridedTensor):
     """A strided tensor that records the operations applied to it, so gradients can flow back."""
-    _requires_grad = False
-    _grad = None
-    grad_fn = None
-    _output_nr = 0
-    _vbox = None  # version counter, a one-element list shared by a tensor and its views
-    _base = None  # for a view: the tensor that owns the buffer (never itself a view)
-    _hist = 0  # on a base: how many recorded in-place writes have rewritten its history
-    _hist_seen = 0  # on a view: the base's _hist when this view's history was made
+    grad_fn = None  # the node that made this tensor (None for a leaf)
+    _output_nr = 0  # which output of grad_fn it is
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators (np.float32(2) * t is a Tensor)
     __hash__ = object.__hash__
@@ -143,6 +137,8 @@ class Tensor(StridedTensor):
 @_extend(Tensor)
 class _TensorRequiresGrad:
     """Leaves and requires_grad."""
+
+    _requires_grad = False
 
     @property
     def requires_grad(self):
@@ -181,6 +177,8 @@ class _TensorRequiresGrad:
 class _TensorGrad:
     """The gradient slot."""
 
+    _grad = None
+
     @property
     def grad(self):
         return self._grad
@@ -212,6 +210,8 @@ class _TensorGrad:
 class _TensorDetach:
     """detach and the version counter."""
 
+    _vbox = None  # version counter, a one-element list shared by a tensor and its views
+
     def detach(self):
         """The same data (shared buffer), cut off from the graph."""
         t = Tensor._from(self)
@@ -239,16 +239,7 @@ class Function:
     _saved = ()
     _versions = ()
     _next = ()
-    _out_arr = None
-    _retained = None
     _nargs = 0
-    _keeps = False  # True for ops whose backward reads state kept on ctx (masks): freed like saved tensors
-
-    c_order = False  # True for ops whose result PyTorch lays out in C order whatever the input's layout
-                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
-
-                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
-    n_outputs = 1
 
     saves_input = True  # False for ops (Add, Sub) whose backward never reads their inputs' values
     save_output = False  # set by ops whose backward uses their own result (exp, tanh, sigmoid)
@@ -363,6 +354,9 @@ class _Leaf:
 @_extend(Function)
 class _FunctionLifetime:
     """Saved outputs, non-differentiable outputs, freeing."""
+
+    _out_arr = None  # the op's own result, for save_output ops
+    _keeps = False  # True for ops whose backward reads state kept on ctx (masks): freed like saved tensors
 
     @property
     def saved_output(self):
@@ -607,6 +601,15 @@ def _make_grads(outputs, grad_outputs):
     return grads
 
 
+@_extend(Tensor)
+class _TensorViewOf:
+    """What a view knows of its base (used from step 10, in-place writes into views)."""
+
+    _base = None  # for a view: the tensor that owns the buffer (never itself a view)
+    _hist = 0  # on a base: how many recorded in-place writes have rewritten its history
+    _hist_seen = 0  # on a view: the base's _hist when this view's history was made
+
+
 def _fresh(t):
     """t, with its history regenerated first if t is a view whose base was rewritten since it was taken
     (by an in-place write, see "In-place writes into views" below)."""
@@ -655,6 +658,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                f"graph. Set allow_unused=True if this is the desired behavior.")
         result.append(g)
     return tuple(result)
+
+
+Function.n_outputs = 1  # several for an op like max(dim) (step 8): one pending slot each
+Function._retained = None  # the node's outputs whose .grad retain_grad() keeps (next)
 
 
 @storage.silent_fp
@@ -752,6 +759,9 @@ class _TensorRetainGrad:
 @_extend(Function)
 class _FunctionApplyOutputs:
     """apply, grown: several outputs, and results in C order for the ops that ask (c_order)."""
+
+    c_order = False  # True for ops whose result PyTorch lays out in C order whatever the input's layout
+                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
 
     @classmethod
     @storage.silent_fp
