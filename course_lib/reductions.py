@@ -52,8 +52,6 @@ class Sum(Function):
     def forward(ctx, a, dim, keepdim):
         x = a._arr
         ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
-        if dim is not None:
-            ctx._torch_name = "SumBackward1"
         return sum_kernel(x, dim, keepdim)
 
     @staticmethod
@@ -71,8 +69,6 @@ class Mean(Function):
     def forward(ctx, a, dim, keepdim):
         x = a._arr
         ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
-        if dim is not None:
-            ctx._torch_name = "MeanBackward1"
         return mean_kernel(x, dim, keepdim)
 
     @staticmethod
@@ -91,11 +87,6 @@ class Var(Function):
         ctx.axes, ctx.correction = reduce_dims(dim, a.ndim), correction
         if a._arr.dtype.kind != "f":
             raise RuntimeError(f"std and var only support floating point and complex dtypes (got {a.dtype.name})")
-        if math.prod(a.shape[d] for d in ctx.axes) <= correction:  # the result is inf or nan: PyTorch warns
-            name = "std" if type(ctx) is Std else "var"  # (Std.forward runs this forward: one frame deeper)
-            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-                          f"reduction factor (input numel divided by output numel).",
-                          stacklevel=6 if name == "std" else 5)  # the caller's x.var() line
         return var_kernel(a._arr, dim, correction, keepdim)
 
     @staticmethod
@@ -188,7 +179,6 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest):
         x = a._arr
-        ctx._torch_name = "MaxBackward0" if largest else "MinBackward0"
         d = normalize_dim(dim, x.ndim) if x.ndim else 0
         check_reduction(x, "max" if largest else "min", (d,), dim)
         idx = (argmax_kernel if largest else argmin_kernel)(x, d, keepdim=True) if x.ndim else np.zeros((), np.int64)
@@ -282,6 +272,60 @@ def logsumexp(input, dim, keepdim=False):
 
 
 logsumexp = register(LogSumExp, "logsumexp", logsumexp)
+
+
+@_extend(Sum)
+class _SumPyTorch:
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        x = a._arr
+        ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
+        if dim is not None:
+            ctx._torch_name = "SumBackward1"
+        return sum_kernel(x, dim, keepdim)
+
+
+@_extend(Mean)
+class _MeanPyTorch:
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        x = a._arr
+        ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
+        if dim is not None:
+            ctx._torch_name = "MeanBackward1"
+        return mean_kernel(x, dim, keepdim)
+
+
+@_extend(Var)
+class _VarPyTorch:
+    @staticmethod
+    def forward(ctx, a, dim, correction, keepdim):
+        ctx.save_for_backward(a)
+        ctx.axes, ctx.correction = reduce_dims(dim, a.ndim), correction
+        if a._arr.dtype.kind != "f":
+            raise RuntimeError(f"std and var only support floating point and complex dtypes (got {a.dtype.name})")
+        if math.prod(a.shape[d] for d in ctx.axes) <= correction:  # the result is inf or nan: PyTorch warns
+            name = "std" if type(ctx) is Std else "var"  # (Std.forward runs this forward: one frame deeper)
+            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          f"reduction factor (input numel divided by output numel).",
+                          stacklevel=6 if name == "std" else 5)  # the caller's x.var() line
+        return var_kernel(a._arr, dim, correction, keepdim)
+
+
+@_extend(MaxDim)
+class _MaxDimPyTorch:
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, largest):
+        x = a._arr
+        ctx._torch_name = "MaxBackward0" if largest else "MinBackward0"
+        d = normalize_dim(dim, x.ndim) if x.ndim else 0
+        check_reduction(x, "max" if largest else "min", (d,), dim)
+        idx = (argmax_kernel if largest else argmin_kernel)(x, d, keepdim=True) if x.ndim else np.zeros((), np.int64)
+        values = np.take_along_axis(x, idx, axis=d) if x.ndim else x.copy()
+        ctx.shape, ctx.dim, ctx.idx, ctx.keepdim = x.shape, d, idx, keepdim
+        if not keepdim and x.ndim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return values, idx
 
 
 class AMaxDim(Function):

@@ -32,7 +32,7 @@ from course_lib import storage
 from course_lib.autograd import (Add, Clone, Function, Mul, SumTo, Tensor, _arr, _device_mismatch, _fresh, _later, _mode,
                                  enable_grad)
 from course_lib.broadcast import binary, cat as cat_kernel, stack as stack_kernel
-from course_lib.ops import Clamp, Div, Sub, _named, register
+from course_lib.ops import Clamp, Div, Sub, register
 from course_lib.storage import StridedTensor, _extend, normalize_dim
 
 
@@ -73,7 +73,6 @@ class Reshape(View):
         out = StridedTensor.reshape(a, shape)
         if out._buf is a._buf:
             return _view_output(a, out, ctx)
-        ctx._torch_name = "UnsafeViewBackward0"  # reshape had to copy
         return Tensor._from(out)
 
 
@@ -122,12 +121,12 @@ class _TensorTranspose:
         order = list(range(nd))
         a, b = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
         order[a], order[b] = order[b], order[a]
-        return _named(Permute.apply(self, tuple(order)), "TransposeBackward0")
+        return Permute.apply(self, tuple(order))
 
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
+        return self.transpose(0, 1) if self.ndim == 2 else self
 
     @property
     def T(self):
@@ -165,11 +164,10 @@ class _TensorSqueeze:
     """unsqueeze, squeeze, copies."""
 
     def unsqueeze(self, dim):
-        return _named(Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape), "UnsqueezeBackward0")
+        return Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape)
 
     def squeeze(self, dim=None):
-        out = Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
-        return _named(out, "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+        return Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
 
     def clone(self):
         return Clone.apply(self, "K")
@@ -513,6 +511,48 @@ class Stack(Function):
 
 
 stack = register(Stack, "stack", lambda tensors, dim=0: Stack.apply(dim, *tensors), method=False)
+
+
+@_extend(Reshape)
+class _ReshapePyTorch:
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        out = StridedTensor.reshape(a, shape)
+        if out._buf is a._buf:
+            return _view_output(a, out, ctx)
+        ctx._torch_name = "UnsafeViewBackward0"  # reshape had to copy
+        return Tensor._from(out)
+
+
+@_extend(Tensor)
+class _TensorViewNames:
+    """Transposes and (un)squeezes share node classes with permute and reshape: each names its node."""
+
+    def transpose(self, dim0, dim1):
+        nd = self.ndim
+        if nd == 0:
+            normalize_dim(dim0, 0), normalize_dim(dim1, 0)  # only 0 and -1 name a 0-d tensor's dim
+            return self
+        order = list(range(nd))
+        a, b = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
+        order[a], order[b] = order[b], order[a]
+        return _named(Permute.apply(self, tuple(order)), "TransposeBackward0")
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
+
+    def unsqueeze(self, dim):
+        return _named(Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape), "UnsqueezeBackward0")
+
+    def squeeze(self, dim=None):
+        out = Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
+        return _named(out, "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+
+
+from course_lib.ops import _named  # noqa: E402  (PyTorch's node names: split, t(), squeeze ...)
 
 
 @_extend(Tensor)
