@@ -341,10 +341,7 @@ def _no_grad_binary(ufunc, a, b):
     backend = a._backend
     if isinstance(b, Tensor) and b._backend is not backend:
         raise _device_mismatch(backend, b._backend)
-    b_arr = _arr(b)
-    if ufunc is np.floor_divide or ufunc is np.remainder:
-        _check_integer_divisor(a._arr, b_arr)
-    return Tensor._from(binary(ufunc, a._arr, b_arr), backend)
+    return Tensor._from(binary(ufunc, a._arr, _arr(b)), backend)
 
 
 @_extend(Tensor)
@@ -616,6 +613,18 @@ def _check_integer_divisor(a, b):
     """Integer // and % by zero: NumPy quietly gives 0 (with a warning); PyTorch refuses, and so do we."""
     if result_type(a, b).kind in "iu" and not (b != 0 if type(b) is int else b.all()):
         raise RuntimeError("ZeroDivisionError")
+
+
+@storage.silent_fp
+def _no_grad_binary(ufunc, a, b):
+    """Operators with no gradient (comparisons, //, %, &, |): computed directly, never recorded."""
+    backend = a._backend
+    if isinstance(b, Tensor) and b._backend is not backend:
+        raise _device_mismatch(backend, b._backend)
+    b_arr = _arr(b)
+    if ufunc is np.floor_divide or ufunc is np.remainder:
+        _check_integer_divisor(a._arr, b_arr)
+    return Tensor._from(binary(ufunc, a._arr, b_arr), backend)
 
 
 @_extend(Tensor)

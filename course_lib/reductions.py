@@ -154,21 +154,6 @@ class AMin(AMax):
         return ctx.out
 
 
-@_extend(Tensor)
-class _TensorMax:
-    """max, min."""
-
-    def max(self, dim=None, keepdim=False):
-        if isinstance(dim, Tensor):
-            return Maximum.apply(self, dim)
-        return AMax.apply(self) if dim is None else _max_result(*MaxDim.apply(self, dim, keepdim, True))
-
-    def min(self, dim=None, keepdim=False):
-        if isinstance(dim, Tensor):
-            return Minimum.apply(self, dim)
-        return AMin.apply(self) if dim is None else _min_result(*MaxDim.apply(self, dim, keepdim, False))
-
-
 class MaxDim(Function):
     """max(dim) / min(dim): (values, indices); the gradient goes to the chosen index."""
 
@@ -192,6 +177,31 @@ class MaxDim(Function):
     def backward(ctx, grad_values, grad_indices):
         g = grad_values if ctx.keepdim or not ctx.shape else grad_values.unsqueeze(ctx.dim)
         return ScatterDim.apply(g, ctx.dim, ctx.idx, ctx.shape), None, None, None
+
+
+def _return_type(name):
+    """x.max(dim) returns (values, indices) with names, printed like PyTorch's torch.return_types.max."""
+    def __repr__(self):
+        return f"course_lib.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (collections.namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
+
+
+_max_result, _min_result = _return_type("max"), _return_type("min")
+
+
+@_extend(Tensor)
+class _TensorMax:
+    """max, min."""
+
+    def max(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return Maximum.apply(self, dim)
+        return AMax.apply(self) if dim is None else _max_result(*MaxDim.apply(self, dim, keepdim, True))
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return Minimum.apply(self, dim)
+        return AMin.apply(self) if dim is None else _min_result(*MaxDim.apply(self, dim, keepdim, False))
 
 
 class ScatterDim(Function):
@@ -370,13 +380,3 @@ class _TensorMoreReductions:
         if self._arr.dtype == np.bool_:
             raise RuntimeError("argmin(): does not support bool input")
         return Tensor._from(argmin_kernel(self._arr, dim, keepdim), self._backend)
-
-
-def _return_type(name):
-    """x.max(dim) returns (values, indices) with names, printed like PyTorch's torch.return_types.max."""
-    def __repr__(self):
-        return f"course_lib.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
-    return type(name, (collections.namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
-
-
-_max_result, _min_result = _return_type("max"), _return_type("min")
