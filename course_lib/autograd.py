@@ -715,9 +715,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
             for edge, g in zip(edges, input_grads):
                 if edge is None:
                     continue
-                target, shape, nr, dt = edge
-                if g is not None and g._arr.dtype != dt:  # a float32 input gets a float32 gradient, always
-                    g = g.to(storage.dtype_of(np.empty(0, dt)))
+                target, shape, nr = edge[:3]
                 if isinstance(target, Tensor):
                     if g is not None:
                         _deliver(target, g if g._arr.shape == shape else _sum_to(g, shape, node), capture, handed)
@@ -877,3 +875,77 @@ class _FunctionApplyFull:
                 if isinstance(o, Tensor) and o._arr.dtype.kind == "f" and id(o) not in skip:
                     o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
         return outs
+
+
+@storage.silent_fp
+def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None):
+    """Propagate `grad_outputs` from `outputs` back through the graph, in reverse topological order.
+
+    A node runs once every node that feeds it a gradient has run (its dependency count reaches 0),
+    so each node's backward sees its gradient fully accumulated. With `capture` (a dict keyed by
+    leaf tensors and (node, output_nr) pairs) gradients are collected there instead of being
+    accumulated into leaves' `.grad` (that is `autograd.grad`).
+    """
+    pending = {}  # node -> list of gradients, one per output of the node
+    handed = {id(g._arr) for g in grad_outputs}  # gradient arrays a leaf may not keep without a copy
+    for out, g in zip(outputs, grad_outputs):
+        node = out.grad_fn
+        if node is None:
+            _deliver(out, g, capture, handed)
+            continue
+        buf = pending.setdefault(node, [None] * node.n_outputs)
+        buf[out._output_nr] = _accumulate(buf[out._output_nr], g)
+    deps = _dependencies(list(pending))
+    ready = [n for n in pending if deps[n] == 0]
+    prev, _mode.enabled = _mode.enabled, builtins.bool(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            grads = pending.pop(node, None)
+            edges = node._next
+            if grads is None:  # no gradient reached this node: it only releases its inputs
+                input_grads = (None,) * len(edges)
+            else:
+                if capture is not None:
+                    for i, g in enumerate(grads):
+                        if (node, i) in capture:
+                            capture[(node, i)] = _accumulate(capture[(node, i)], g)
+                if node._retained:
+                    for t in node._retained:
+                        g = grads[t._output_nr]
+                        if g is not None:  # a copy of its own: g may be shared, or a stride-0 view
+                            g = g if create_graph else g.detach()
+                            g = Clone.apply(g, "C") if t.grad is None else t.grad + g
+                            t._grad = g if g.is_contiguous() else Clone.apply(g, "C")
+                if node._saved is _FREED and node._keeps:
+                    raise RuntimeError(_FREED_MESSAGE)
+                input_grads = node.backward(node, *grads)
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+                if len(input_grads) != len(edges):
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                       f"(expected {len(edges)}, got {len(input_grads)})")
+            for edge, g in zip(edges, input_grads):
+                if edge is None:
+                    continue
+                target, shape, nr, dt = edge
+                if g is not None and g._arr.dtype != dt:  # a float32 input gets a float32 gradient, always
+                    g = g.to(storage.dtype_of(np.empty(0, dt)))
+                if isinstance(target, Tensor):
+                    if g is not None:
+                        _deliver(target, g if g._arr.shape == shape else _sum_to(g, shape, node), capture, handed)
+                    continue
+                if g is not None:
+                    if g._arr.shape != shape:
+                        g = _sum_to(g, shape, node)
+                    buf = pending.get(target)
+                    if buf is None:
+                        buf = pending[target] = [None] * target.n_outputs
+                    buf[nr] = _accumulate(buf[nr], g)
+                deps[target] -= 1
+                if deps[target] == 0:
+                    ready.append(target)
+            if not retain_graph:
+                node._free()
+    finally:
+        _mode.enabled = prev
