@@ -293,26 +293,12 @@ class _TensorRebase:
     """An in-place result takes over the tensor."""
 
     def _rebase(self, out):
-        """After an in-place op on a recorded tensor: self takes the result's values and its history.
-
-        On a view the values land in the base's buffer, so the *base's* history is rewritten: CopySlices says
-        "the base as it was, except this region, which is now `out`"; the view becomes that region of the
-        new base. Other views of the base notice (base._hist moved on) and regenerate their history when next
-        used, as in PyTorch."""
+        """After an in-place op on a recorded tensor: self takes the result's values and its history. (A write
+        through a view, which rewrites its base's history, is added in "Writes into views" below.)"""
         storage._check_no_overlap(self._arr)  # unrecorded writes are checked by the storage layer
         self._arr[...] = out._arr
-        base = self._base
-        if base is None:
-            self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
-            self._hist += 1
-        else:
-            old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
-            old._requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
-            region = _region(self)
-            CopySlices.apply(old, out, (base, region))  # returns base, now with grad_fn CopySlices
-            base._output_nr = 0
-            base._hist += 1
-            _regenerate(self, region)
+        self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
+        self._hist += 1
         return self._bump()
 
     def _snapshot(self):
@@ -468,6 +454,34 @@ def _regenerate(view, region=None):
 
 
 _later.regenerate = _regenerate  # the engine calls it for a stale view
+
+
+@_extend(Tensor)
+class _TensorRebaseViews:
+    """_rebase, complete: a write through a view rewrites the base's history."""
+
+    def _rebase(self, out):
+        """After an in-place op on a recorded tensor: self takes the result's values and its history.
+
+        On a view the values land in the base's buffer, so the *base's* history is rewritten: CopySlices says
+        "the base as it was, except this region, which is now `out`"; the view becomes that region of the
+        new base. Other views of the base notice (base._hist moved on) and regenerate their history when next
+        used, as in PyTorch."""
+        storage._check_no_overlap(self._arr)  # unrecorded writes are checked by the storage layer
+        self._arr[...] = out._arr
+        base = self._base
+        if base is None:
+            self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
+            self._hist += 1
+        else:
+            old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
+            old._requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
+            region = _region(self)
+            CopySlices.apply(old, out, (base, region))  # returns base, now with grad_fn CopySlices
+            base._output_nr = 0
+            base._hist += 1
+            _regenerate(self, region)
+        return self._bump()
 
 
 class Cat(Function):
