@@ -474,16 +474,13 @@ def _accumulate(a, b):
 
 
 class SumTo(Function):
-    """Sum a broadcast gradient back to `shape` (the engine's unbroadcast, as an op for create_graph)."""
+    """Sum a broadcast gradient back to `shape` (the engine's unbroadcast, as an op for create_graph). Its backward
+    is an expand, and comes with `expand` (step 7)."""
 
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
         return unbroadcast(a._arr, tuple(shape))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.expand(ctx.shape), None
 
 
 def _sum_to(g, shape, node=None):

@@ -148,6 +148,15 @@ class Expand(Function):
         return SumTo.apply(grad, ctx.shape), None
 
 
+@_extend(SumTo)
+class _SumToBackward:
+    """The engine's SumTo (step 5) and Expand are each other's backward."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.expand(ctx.shape), None
+
+
 @_extend(Tensor)
 class _TensorExpand:
     """expand."""
