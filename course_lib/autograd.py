@@ -105,14 +105,8 @@ def _arr(x):
 
 class Tensor(StridedTensor):
     """A strided tensor that records the operations applied to it, so gradients can flow back."""
-    _requires_grad = False
-    _grad = None
-    grad_fn = None
-    _output_nr = 0
-    _vbox = None  # version counter, a one-element list shared by a tensor and its views
-    _base = None  # for a view: the tensor that owns the buffer (never itself a view)
-    _hist = 0  # on a base: how many recorded in-place writes have rewritten its history
-    _hist_seen = 0  # on a view: the base's _hist when this view's history was made
+    grad_fn = None  # the node that made this tensor (None for a leaf)
+    _output_nr = 0  # which output of grad_fn it is
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to our reflected operators (np.float32(2) * t is a Tensor)
     __hash__ = object.__hash__
@@ -143,6 +137,8 @@ class Tensor(StridedTensor):
 @_extend(Tensor)
 class _TensorRequiresGrad:
     """Leaves and requires_grad."""
+
+    _requires_grad = False
 
     @property
     def requires_grad(self):
@@ -181,6 +177,8 @@ class _TensorRequiresGrad:
 class _TensorGrad:
     """The gradient slot."""
 
+    _grad = None
+
     @property
     def grad(self):
         return self._grad
@@ -212,6 +210,8 @@ class _TensorGrad:
 class _TensorDetach:
     """detach and the version counter."""
 
+    _vbox = None  # version counter, a one-element list shared by a tensor and its views
+
     def detach(self):
         """The same data (shared buffer), cut off from the graph."""
         t = Tensor._from(self)
@@ -239,16 +239,7 @@ class Function:
     _saved = ()
     _versions = ()
     _next = ()
-    _out_arr = None
-    _retained = None
     _nargs = 0
-    _keeps = False  # True for ops whose backward reads state kept on ctx (masks): freed like saved tensors
-
-    c_order = False  # True for ops whose result PyTorch lays out in C order whatever the input's layout
-                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
-
-                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
-    n_outputs = 1
 
     saves_input = True  # False for ops (Add, Sub) whose backward never reads their inputs' values
     save_output = False  # set by ops whose backward uses their own result (exp, tanh, sigmoid)
@@ -298,75 +289,34 @@ class _FunctionSaved:
 
 @_extend(Function)
 class _FunctionApply:
-    """apply: run forward, record the node."""
+    """apply: run forward, record the node (the core; later steps add several outputs, views and devices)."""
 
     @classmethod
     @storage.silent_fp  # NumPy's floating-point warnings off while the op runs: PyTorch is silent (notebook 01)
     def apply(cls, *args):
-        backend = None
-        record = False
-        for a in args:
-            if isinstance(a, Tensor):
-                if backend is None:
-                    backend = a._backend
-                elif a._backend is not backend:
-                    raise _device_mismatch(backend, a._backend)
-                if a._base is not None and a._hist_seen != a._base._hist and _mode.enabled:
-                    _later.regenerate(a)  # a view whose base was rewritten by an in-place op since the view was taken
-                if a._requires_grad:
-                    record = True
         ctx = cls.__new__(cls)
-        if record and _mode.enabled:
+        record = _mode.enabled and builtins.any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if record:
             # one edge per argument: (input's node or the leaf itself, input's shape, output number, input's
-            # dtype) or None
-            edges = []
-            for a in args:
-                edges.append((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
-                             if isinstance(a, Tensor) and a._requires_grad else None)
-            ctx._next = edges = tuple(edges)  # so that forward can read ctx.needs_input_grad
-            _mode.enabled = False  # forward itself is never recorded
-            try:
+            # dtype), or None for an input that needs no gradient
+            ctx._next = tuple((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
+                              if isinstance(a, Tensor) and a._requires_grad else None for a in args)
+            with no_grad():  # forward itself is never recorded
                 out = cls.forward(ctx, *args)
-            finally:
-                _mode.enabled = True
         else:
             ctx._nargs = len(args)
             out = cls.forward(ctx, *args)
-            record = False
-        if backend is None:
-            backend = cpu_backend
-        if type(out) is tuple and cls.n_outputs == 1:  # a user's Function may return several outputs
-            ctx.n_outputs = len(out)
-        elif cls.n_outputs == 1:
-            if type(out) is not Tensor:
-                if cls.c_order and not out.flags.c_contiguous:
-                    out = backend.xp.ascontiguousarray(out)
-                out = Tensor._from(out, backend)
-            elif any(out is a for a in args):  # an input returned as is: the output is a new tensor sharing it
-                out = out.detach()
-            if record and out._arr.dtype.kind == "f":
-                ctx._next = tuple(edges)
-                ctx._backend = backend
-                out.grad_fn = ctx
-                out._requires_grad = True
-                if cls.save_output:
-                    ctx._out_arr = out._arr
-                    box = out._vbox or out._make_vbox()
-                    ctx._out_version = (box[0], box)
-            return out
-        if cls.c_order:
-            out = [backend.xp.ascontiguousarray(o) if hasattr(o, "flags") and not o.flags.c_contiguous else o
-                   for o in out]
-        outs = tuple((o.detach() if builtins.any(o is a for a in args) else o) if isinstance(o, Tensor)
-                     else Tensor._from(o, backend) if hasattr(o, "shape") else o for o in out)
-        if record:
-            ctx._next = tuple(edges)
-            ctx._backend = backend
-            skip = getattr(ctx, "_non_diff", ())
-            for i, o in enumerate(outs):
-                if isinstance(o, Tensor) and o._arr.dtype.kind == "f" and id(o) not in skip:
-                    o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
-        return outs
+        if type(out) is not Tensor:
+            out = Tensor._from(out)  # a library op's forward returns a raw array
+        elif builtins.any(out is a for a in args):  # an input returned as is: a new tensor sharing it
+            out = out.detach()
+        if record and out._arr.dtype.kind == "f":  # only floating-point results take part
+            out.grad_fn, out._requires_grad = ctx, True
+            if cls.save_output:  # ops whose backward reads their own result (exp, tanh): see below
+                ctx._out_arr, ctx._backend = out._arr, cpu_backend
+                box = out._vbox or out._make_vbox()
+                ctx._out_version = (box[0], box)
+        return out
 
 
 @_extend(Function)
@@ -404,6 +354,9 @@ class _Leaf:
 @_extend(Function)
 class _FunctionLifetime:
     """Saved outputs, non-differentiable outputs, freeing."""
+
+    _out_arr = None  # the op's own result, for save_output ops
+    _keeps = False  # True for ops whose backward reads state kept on ctx (masks): freed like saved tensors
 
     @property
     def saved_output(self):
@@ -521,16 +474,13 @@ def _accumulate(a, b):
 
 
 class SumTo(Function):
-    """Sum a broadcast gradient back to `shape` (the engine's unbroadcast, as an op for create_graph)."""
+    """Sum a broadcast gradient back to `shape` (the engine's unbroadcast, as an op for create_graph). Its backward
+    is an expand, and comes with `expand` (step 7)."""
 
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
         return unbroadcast(a._arr, tuple(shape))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.expand(ctx.shape), None
 
 
 def _sum_to(g, shape, node=None):
@@ -581,6 +531,347 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+
+@storage.silent_fp
+def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None):
+    """Propagate `grad_outputs` from `outputs` back through the graph, in reverse topological order (the core;
+    retain_grad, grad() of an intermediate and dtype casts come next)."""
+    pending = {}  # node -> list of gradients, one per output of the node
+    handed = {id(g._arr) for g in grad_outputs}  # gradient arrays a leaf may not keep without a copy
+    for out, g in zip(outputs, grad_outputs):
+        if out.grad_fn is None:
+            _deliver(out, g, capture, handed)
+        else:
+            pending[out.grad_fn] = [g]
+    deps = _dependencies(list(pending))
+    ready = [n for n in pending if deps[n] == 0]
+    with set_grad_enabled(create_graph):  # backward records only for create_graph=True
+        while ready:
+            node = ready.pop()
+            grads = pending.pop(node, None)
+            if grads is None:  # no gradient reached this node: it only releases its inputs
+                input_grads = (None,) * len(node._next)
+            else:
+                input_grads = node.backward(node, *grads)
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+            for edge, g in zip(node._next, input_grads):
+                if edge is None:
+                    continue
+                target, shape = edge[0], edge[1]
+                if g is not None and g._arr.shape != shape:
+                    g = _sum_to(g, shape, node)  # whatever was broadcast forward is summed backward
+                if isinstance(target, Tensor):  # a leaf
+                    if g is not None:
+                        _deliver(target, g, capture, handed)
+                    continue
+                if g is not None:
+                    buf = pending.setdefault(target, [None])
+                    buf[0] = _accumulate(buf[0], g)
+                deps[target] -= 1
+                if deps[target] == 0:
+                    ready.append(target)
+            if not retain_graph:
+                node._free()
+
+
+def _make_grads(outputs, grad_outputs):
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs (the output has shape "
+                                   f"{tuple(out.shape)}); pass gradient=ones_like(output) or reduce it first, "
+                                   f"e.g. output.sum().backward()")
+            g = Tensor._from(out._backend.xp.ones(out.shape, dtype=out._arr.dtype), out._backend)
+        elif not isinstance(g, Tensor):
+            g = _later.tensor(g, dtype=out.dtype, device=out.device)
+        elif g.shape != out.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                               f"output[{i}] has a shape of {tuple(out.shape)}.")
+        grads.append(g)
+    return grads
+
+
+@_extend(Tensor)
+class _TensorViewOf:
+    """What a view knows of its base (used from step 10, in-place writes into views)."""
+
+    _base = None  # for a view: the tensor that owns the buffer (never itself a view)
+    _hist = 0  # on a base: how many recorded in-place writes have rewritten its history
+    _hist_seen = 0  # on a view: the base's _hist when this view's history was made
+
+
+def _fresh(t):
+    """t, with its history regenerated first if t is a view whose base was rewritten since it was taken
+    (by an in-place write, see "In-place writes into views" below)."""
+    if t._base is not None and t._hist_seen != t._base._hist:
+        _later.regenerate(t)
+    return t
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate d(tensors)/d(leaf) into every leaf's .grad (what `tensor.backward()` calls)."""
+    tensors = [_fresh(t) for t in ([tensors] if isinstance(tensors, Tensor) else tensors)]
+    if isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    _run_backward(tensors, _make_grads(tensors, grad_tensors), retain_graph, create_graph)
+
+
+@_extend(Tensor)
+class _TensorBackward:
+    """tensor.backward()."""
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to leaf.grad."""
+        backward(self, None if gradient is None else [gradient], retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of `outputs` with respect to `inputs`, returned (leaves' .grad is left alone)."""
+    outputs = [_fresh(t) for t in ([outputs] if isinstance(outputs, Tensor) else outputs)]
+    single = isinstance(inputs, Tensor)
+    inputs = [_fresh(t) for t in ([inputs] if single else inputs)]
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    keys = [x if x.grad_fn is None else (x.grad_fn, x._output_nr) for x in inputs]
+    capture = dict.fromkeys(keys)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    _run_backward(outputs, _make_grads(outputs, grad_outputs), retain_graph, create_graph, capture)
+    result = []
+    for i, k in enumerate(keys):
+        g = capture[k]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have been used in the "
+                               f"graph. Set allow_unused=True if this is the desired behavior.")
+        result.append(g)
+    return tuple(result)
+
+
+Function.n_outputs = 1  # several for an op like max(dim) (step 8): one pending slot each
+Function._retained = None  # the node's outputs whose .grad retain_grad() keeps (next)
+
+
+@storage.silent_fp
+def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None):
+    """Propagate `grad_outputs` from `outputs` back through the graph, in reverse topological order.
+
+    A node runs once every node that feeds it a gradient has run (its dependency count reaches 0),
+    so each node's backward sees its gradient fully accumulated. With `capture` (a dict keyed by
+    leaf tensors and (node, output_nr) pairs) gradients are collected there instead of being
+    accumulated into leaves' `.grad` (that is `autograd.grad`).
+    """
+    pending = {}  # node -> list of gradients, one per output of the node
+    handed = {id(g._arr) for g in grad_outputs}  # gradient arrays a leaf may not keep without a copy
+    for out, g in zip(outputs, grad_outputs):
+        node = out.grad_fn
+        if node is None:
+            _deliver(out, g, capture, handed)
+            continue
+        buf = pending.setdefault(node, [None] * node.n_outputs)
+        buf[out._output_nr] = _accumulate(buf[out._output_nr], g)
+    deps = _dependencies(list(pending))
+    ready = [n for n in pending if deps[n] == 0]
+    prev, _mode.enabled = _mode.enabled, builtins.bool(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            grads = pending.pop(node, None)
+            edges = node._next
+            if grads is None:  # no gradient reached this node: it only releases its inputs
+                input_grads = (None,) * len(edges)
+            else:
+                if capture is not None:
+                    for i, g in enumerate(grads):
+                        if (node, i) in capture:
+                            capture[(node, i)] = _accumulate(capture[(node, i)], g)
+                if node._retained:
+                    for t in node._retained:
+                        g = grads[t._output_nr]
+                        if g is not None:  # a copy of its own: g may be shared, or a stride-0 view
+                            g = g if create_graph else g.detach()
+                            g = Clone.apply(g, "C") if t.grad is None else t.grad + g
+                            t._grad = g if g.is_contiguous() else Clone.apply(g, "C")
+                if node._saved is _FREED and node._keeps:
+                    raise RuntimeError(_FREED_MESSAGE)
+                input_grads = node.backward(node, *grads)
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+                if len(input_grads) != len(edges):
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                       f"(expected {len(edges)}, got {len(input_grads)})")
+            for edge, g in zip(edges, input_grads):
+                if edge is None:
+                    continue
+                target, shape, nr = edge[:3]
+                if isinstance(target, Tensor):
+                    if g is not None:
+                        _deliver(target, g if g._arr.shape == shape else _sum_to(g, shape, node), capture, handed)
+                    continue
+                if g is not None:
+                    if g._arr.shape != shape:
+                        g = _sum_to(g, shape, node)
+                    buf = pending.get(target)
+                    if buf is None:
+                        buf = pending[target] = [None] * target.n_outputs
+                    buf[nr] = _accumulate(buf[nr], g)
+                deps[target] -= 1
+                if deps[target] == 0:
+                    ready.append(target)
+            if not retain_graph:
+                node._free()
+    finally:
+        _mode.enabled = prev
+
+
+@_extend(Tensor)
+class _TensorRetainGrad:
+    """retain_grad."""
+
+    def retain_grad(self):
+        """Keep .grad for this non-leaf tensor too (leaves always keep it)."""
+        _fresh(self)
+        if self.grad_fn is None:
+            if not self.requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = []
+        if self not in node._retained:
+            node._retained.append(self)
+
+
+@_extend(Function)
+class _FunctionApplyOutputs:
+    """apply, grown: several outputs, and results in C order for the ops that ask (c_order)."""
+
+    c_order = False  # True for ops whose result PyTorch lays out in C order whatever the input's layout
+                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
+
+    @classmethod
+    @storage.silent_fp
+    def apply(cls, *args):
+        ctx = cls.__new__(cls)
+        record = _mode.enabled and builtins.any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if record:
+            ctx._next = edges = tuple((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
+                                      if isinstance(a, Tensor) and a._requires_grad else None for a in args)
+            with no_grad():
+                out = cls.forward(ctx, *args)
+        else:
+            ctx._nargs = len(args)
+            out = cls.forward(ctx, *args)
+        if type(out) is tuple and cls.n_outputs == 1:  # NEW: a user's Function may return several outputs
+            ctx.n_outputs = len(out)
+        elif cls.n_outputs == 1:  # one output: as before, plus c_order
+            if type(out) is not Tensor:
+                if cls.c_order and not out.flags.c_contiguous:  # NEW: PyTorch lays these results out in C order
+                    out = np.ascontiguousarray(out)
+                out = Tensor._from(out)
+            elif builtins.any(out is a for a in args):
+                out = out.detach()
+            if record and out._arr.dtype.kind == "f":
+                out.grad_fn, out._requires_grad = ctx, True
+                if cls.save_output:
+                    ctx._out_arr, ctx._backend = out._arr, cpu_backend
+                    box = out._vbox or out._make_vbox()
+                    ctx._out_version = (box[0], box)
+            return out
+        # NEW: several outputs, each a tensor whose grad_fn is this one node, told apart by _output_nr
+        if cls.c_order:
+            out = [np.ascontiguousarray(o) if hasattr(o, "flags") and not o.flags.c_contiguous else o for o in out]
+        outs = tuple((o.detach() if builtins.any(o is a for a in args) else o) if isinstance(o, Tensor)
+                     else Tensor._from(o) if hasattr(o, "shape") else o for o in out)
+        if record:
+            ctx._backend = cpu_backend
+            skip = getattr(ctx, "_non_diff", ())  # outputs marked non-differentiable (indices)
+            for i, o in enumerate(outs):
+                if isinstance(o, Tensor) and o._arr.dtype.kind == "f" and id(o) not in skip:
+                    o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
+        return outs
+
+
+@_extend(Function)
+class _FunctionApplyFull:
+    """apply, complete: the inputs' devices must agree, and a stale view is regenerated before use."""
+
+    @classmethod
+    @storage.silent_fp  # NumPy's floating-point warnings off while the op runs: PyTorch is silent (notebook 01)
+    def apply(cls, *args):
+        backend = None
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if backend is None:
+                    backend = a._backend
+                elif a._backend is not backend:
+                    raise _device_mismatch(backend, a._backend)
+                if a._base is not None and a._hist_seen != a._base._hist and _mode.enabled:
+                    _later.regenerate(a)  # a view whose base was rewritten by an in-place op since the view was taken
+                if a._requires_grad:
+                    record = True
+        ctx = cls.__new__(cls)
+        if record and _mode.enabled:
+            # one edge per argument: (input's node or the leaf itself, input's shape, output number, input's
+            # dtype) or None
+            edges = []
+            for a in args:
+                edges.append((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
+                             if isinstance(a, Tensor) and a._requires_grad else None)
+            ctx._next = edges = tuple(edges)  # so that forward can read ctx.needs_input_grad
+            _mode.enabled = False  # forward itself is never recorded
+            try:
+                out = cls.forward(ctx, *args)
+            finally:
+                _mode.enabled = True
+        else:
+            ctx._nargs = len(args)
+            out = cls.forward(ctx, *args)
+            record = False
+        if backend is None:
+            backend = cpu_backend
+        if type(out) is tuple and cls.n_outputs == 1:  # a user's Function may return several outputs
+            ctx.n_outputs = len(out)
+        elif cls.n_outputs == 1:
+            if type(out) is not Tensor:
+                if cls.c_order and not out.flags.c_contiguous:
+                    out = backend.xp.ascontiguousarray(out)
+                out = Tensor._from(out, backend)
+            elif any(out is a for a in args):  # an input returned as is: the output is a new tensor sharing it
+                out = out.detach()
+            if record and out._arr.dtype.kind == "f":
+                ctx._next = tuple(edges)
+                ctx._backend = backend
+                out.grad_fn = ctx
+                out._requires_grad = True
+                if cls.save_output:
+                    ctx._out_arr = out._arr
+                    box = out._vbox or out._make_vbox()
+                    ctx._out_version = (box[0], box)
+            return out
+        if cls.c_order:
+            out = [backend.xp.ascontiguousarray(o) if hasattr(o, "flags") and not o.flags.c_contiguous else o
+                   for o in out]
+        outs = tuple((o.detach() if builtins.any(o is a for a in args) else o) if isinstance(o, Tensor)
+                     else Tensor._from(o, backend) if hasattr(o, "shape") else o for o in out)
+        if record:
+            ctx._next = tuple(edges)
+            ctx._backend = backend
+            skip = getattr(ctx, "_non_diff", ())
+            for i, o in enumerate(outs):
+                if isinstance(o, Tensor) and o._arr.dtype.kind == "f" and id(o) not in skip:
+                    o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
+        return outs
 
 
 @storage.silent_fp
@@ -655,93 +946,3 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                 node._free()
     finally:
         _mode.enabled = prev
-
-
-def _make_grads(outputs, grad_outputs):
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    grads = []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        if g is None:
-            if out.numel() != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs (the output has shape "
-                                   f"{tuple(out.shape)}); pass gradient=ones_like(output) or reduce it first, "
-                                   f"e.g. output.sum().backward()")
-            g = Tensor._from(out._backend.xp.ones(out.shape, dtype=out._arr.dtype), out._backend)
-        elif not isinstance(g, Tensor):
-            g = _later.tensor(g, dtype=out.dtype, device=out.device)
-        elif g.shape != out.shape:
-            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
-                               f"output[{i}] has a shape of {tuple(out.shape)}.")
-        grads.append(g)
-    return grads
-
-
-def _fresh(t):
-    """t, with its history regenerated first if t is a view whose base was rewritten since it was taken
-    (by an in-place write, see "In-place writes into views" below)."""
-    if t._base is not None and t._hist_seen != t._base._hist:
-        _later.regenerate(t)
-    return t
-
-
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Accumulate d(tensors)/d(leaf) into every leaf's .grad (what `tensor.backward()` calls)."""
-    tensors = [_fresh(t) for t in ([tensors] if isinstance(tensors, Tensor) else tensors)]
-    if isinstance(grad_tensors, Tensor):
-        grad_tensors = [grad_tensors]
-    retain_graph = create_graph if retain_graph is None else retain_graph
-    _run_backward(tensors, _make_grads(tensors, grad_tensors), retain_graph, create_graph)
-
-
-@_extend(Tensor)
-class _TensorBackward:
-    """tensor.backward()."""
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to leaf.grad."""
-        backward(self, None if gradient is None else [gradient], retain_graph, create_graph)
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """The gradients of `outputs` with respect to `inputs`, returned (leaves' .grad is left alone)."""
-    outputs = [_fresh(t) for t in ([outputs] if isinstance(outputs, Tensor) else outputs)]
-    single = isinstance(inputs, Tensor)
-    inputs = [_fresh(t) for t in ([inputs] if single else inputs)]
-    if isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
-    for i, x in enumerate(inputs):
-        if not x.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
-    keys = [x if x.grad_fn is None else (x.grad_fn, x._output_nr) for x in inputs]
-    capture = dict.fromkeys(keys)
-    retain_graph = create_graph if retain_graph is None else retain_graph
-    _run_backward(outputs, _make_grads(outputs, grad_outputs), retain_graph, create_graph, capture)
-    result = []
-    for i, k in enumerate(keys):
-        g = capture[k]
-        if g is None and not allow_unused:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have been used in the "
-                               f"graph. Set allow_unused=True if this is the desired behavior.")
-        result.append(g)
-    return tuple(result)
-
-
-@_extend(Tensor)
-class _TensorRetainGrad:
-    """retain_grad."""
-
-    def retain_grad(self):
-        """Keep .grad for this non-leaf tensor too (leaves always keep it)."""
-        _fresh(self)
-        if self.grad_fn is None:
-            if not self.requires_grad:
-                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-            return
-        node = self.grad_fn
-        if node._retained is None:
-            node._retained = []
-        if self not in node._retained:
-            node._retained.append(self)

@@ -73,22 +73,12 @@ def register(cls, name, op=None, method=True, differentiable=True):
     return op
 
 
-def _named(out, name):
-    """Name the node that made `out` (for methods that share a node class, like t() and permute())."""
-    if out.grad_fn is not None:
-        out.grad_fn._torch_name = name
-    return out
-
-
 OPS.update(add=(Add, True), mul=(Mul, True))  # the first two ops, defined with the engine (a + b, a * b)
 
 
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
-        if a._arr.dtype == np.bool_:
-            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-                               "invert a mask, use the `~` or `logical_not()` operator instead.")
         return np.negative(a._arr)
 
     @staticmethod
@@ -108,24 +98,12 @@ class _TensorNeg:
         return self
 
 
-def _is_bool(x):
-    return type(x) is builtins.bool or getattr(x, "dtype", None) == np.bool_
-
-
 class Sub(Function):
     saves_input = False
 
     @staticmethod
     def forward(ctx, a, b):
         a_, b_ = _arr(a), _arr(b)
-        bools = _is_bool(a_) + _is_bool(b_)
-        if bools:
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-                               "`logical_xor()` operator instead." if bools == 2 else
-                               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
-                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
-        if not isinstance(a, Tensor):
-            ctx._torch_name = "RsubBackward1"  # 2 - x: PyTorch's rsub(x, 2)
         return binary(np.subtract, a_, b_)
 
     @staticmethod
@@ -274,8 +252,6 @@ sigmoid = register(Sigmoid, "sigmoid")
 class Abs(Function):
     @staticmethod
     def forward(ctx, a):
-        if a._arr.dtype == np.bool_:
-            raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
         ctx.save_for_backward(a)
         return np.abs(a._arr)
 
@@ -305,8 +281,6 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, a):
         x = a._arr
-        if x.dtype == np.bool_:
-            raise RuntimeError("Boolean inputs not supported for relu")
         ctx.mask = x > 0
         return np.maximum(x, x.dtype.type(0))  # not x * mask: -inf * 0 would be nan
 
@@ -367,10 +341,7 @@ def _no_grad_binary(ufunc, a, b):
     backend = a._backend
     if isinstance(b, Tensor) and b._backend is not backend:
         raise _device_mismatch(backend, b._backend)
-    b_arr = _arr(b)
-    if ufunc is np.floor_divide or ufunc is np.remainder:
-        _check_integer_divisor(a._arr, b_arr)
-    return Tensor._from(binary(ufunc, a._arr, b_arr), backend)
+    return Tensor._from(binary(ufunc, a._arr, _arr(b)), backend)
 
 
 @_extend(Tensor)
@@ -407,20 +378,6 @@ class Pow(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         a_, b_ = _arr(a), _arr(b)
-        if not hasattr(a_, "dtype") and not hasattr(b_, "dtype"):
-            raise TypeError("pow needs at least one tensor")
-        dt = result_type(a_, b_)
-        scalar = isinstance(b_, (builtins.int, builtins.float, np.generic))  # a number, not a tensor exponent
-        if dt.kind in "iu" and scalar and b_ < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if dt.kind in "iu" and not scalar and builtins.bool((b_ < 0).any()):
-            # integer ** negative integer tensor: PyTorch gives the integer part of the true power, so 1 for a
-            # base of 1, ±1 for -1 (by the exponent's parity), 0 otherwise (NumPy refuses)
-            out = binary(np.power, a_, binary(np.maximum, b_, 0))
-            one = np.where(binary(np.equal, a_, -1), np.where(b_ % 2 == 0, 1, -1), np.where(binary(np.equal, a_, 1), 1, 0))
-            return np.where(b_ < 0, one, out).astype(out.dtype, copy=False)
-        if not isinstance(a, Tensor) or isinstance(b, Tensor):  # x ** 2 is PowBackward0
-            ctx._torch_name = "PowBackward2" if not isinstance(a, Tensor) else "PowBackward1"
         return binary(np.power, a_, b_)
 
     @staticmethod
@@ -460,8 +417,6 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, a, min, max):
         x = a._arr
-        if isinstance(min, Tensor) or isinstance(max, Tensor):
-            ctx._torch_name = "ClampBackward0"  # bounds given as tensors (ClampBackward1: numbers)
         lo = np.ones_like(x, dtype=np.bool_) if min is None else binary(np.greater_equal, x, _arr(min))
         hi = True if max is None else binary(np.less_equal, x, _arr(max))
         ctx.mask = lo & hi
@@ -490,16 +445,10 @@ class Clamp(Function):
 clamp = register(Clamp, "clamp", lambda input, min=None, max=None: Clamp.apply(input, min, max))
 
 
-_MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
-
-
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-            raise TypeError("matmul needs two tensors")
-        ctx._torch_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")  # batched: a view of bmm's
         return matmul_kernel(a._arr, b._arr)
 
     @staticmethod
@@ -539,10 +488,143 @@ class _TensorMatMul:
         return MatMul.apply(other, self)
 
 
+def _is_bool(x):
+    return type(x) is builtins.bool or getattr(x, "dtype", None) == np.bool_
+
+
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
+
+
+def _named(out, name):
+    """Name the node that made `out` (for methods that share a node class, like t() and permute())."""
+    if out.grad_fn is not None:
+        out.grad_fn._torch_name = name
+    return out
+
+
+@_extend(Neg)
+class _NegPyTorch:
+    @staticmethod
+    def forward(ctx, a):
+        if a._arr.dtype == np.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
+        return np.negative(a._arr)
+
+
+@_extend(Sub)
+class _SubPyTorch:
+    @staticmethod
+    def forward(ctx, a, b):
+        a_, b_ = _arr(a), _arr(b)
+        bools = _is_bool(a_) + _is_bool(b_)
+        if bools:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                               "`logical_xor()` operator instead." if bools == 2 else
+                               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        if not isinstance(a, Tensor):
+            ctx._torch_name = "RsubBackward1"  # 2 - x: PyTorch's rsub(x, 2)
+        return binary(np.subtract, a_, b_)
+
+
+@_extend(Abs)
+class _AbsPyTorch:
+    @staticmethod
+    def forward(ctx, a):
+        if a._arr.dtype == np.bool_:
+            raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
+        ctx.save_for_backward(a)
+        return np.abs(a._arr)
+
+
+@_extend(Relu)
+class _ReluPyTorch:
+    @staticmethod
+    def forward(ctx, a):
+        x = a._arr
+        if x.dtype == np.bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        ctx.mask = x > 0
+        return np.maximum(x, x.dtype.type(0))  # not x * mask: -inf * 0 would be nan
+
+
+@_extend(Pow)
+class _PowPyTorch:
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a_, b_ = _arr(a), _arr(b)
+        if not hasattr(a_, "dtype") and not hasattr(b_, "dtype"):
+            raise TypeError("pow needs at least one tensor")
+        dt = result_type(a_, b_)
+        scalar = isinstance(b_, (builtins.int, builtins.float, np.generic))  # a number, not a tensor exponent
+        if dt.kind in "iu" and scalar and b_ < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dt.kind in "iu" and not scalar and builtins.bool((b_ < 0).any()):
+            # integer ** negative integer tensor: PyTorch gives the integer part of the true power, so 1 for a
+            # base of 1, ±1 for -1 (by the exponent's parity), 0 otherwise (NumPy refuses)
+            out = binary(np.power, a_, binary(np.maximum, b_, 0))
+            one = np.where(binary(np.equal, a_, -1), np.where(b_ % 2 == 0, 1, -1), np.where(binary(np.equal, a_, 1), 1, 0))
+            return np.where(b_ < 0, one, out).astype(out.dtype, copy=False)
+        if not isinstance(a, Tensor) or isinstance(b, Tensor):  # x ** 2 is PowBackward0
+            ctx._torch_name = "PowBackward2" if not isinstance(a, Tensor) else "PowBackward1"
+        return binary(np.power, a_, b_)
+
+
+@_extend(Clamp)
+class _ClampPyTorch:
+    @staticmethod
+    def forward(ctx, a, min, max):
+        x = a._arr
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            ctx._torch_name = "ClampBackward0"  # bounds given as tensors (ClampBackward1: numbers)
+        lo = np.ones_like(x, dtype=np.bool_) if min is None else binary(np.greater_equal, x, _arr(min))
+        hi = True if max is None else binary(np.less_equal, x, _arr(max))
+        ctx.mask = lo & hi
+        out = x
+        if min is not None:
+            out = binary(np.maximum, out, _arr(min))
+        elif max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor):  # a tensor bound gets the gradient where it wins
+            ctx.min_wins = binary(np.less, x, min._arr)
+            if max is not None:
+                ctx.min_wins &= binary(np.less_equal, min._arr, _arr(max))
+        if max is not None:
+            if isinstance(max, Tensor):
+                ctx.max_wins = binary(np.greater, out, max._arr)
+            out = binary(np.minimum, out, _arr(max))
+        return out
+
+
+@_extend(MatMul)
+class _MatMulPyTorch:
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+            raise TypeError("matmul needs two tensors")
+        ctx._torch_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")  # batched: a view of bmm's
+        return matmul_kernel(a._arr, b._arr)
+
+
 def _check_integer_divisor(a, b):
     """Integer // and % by zero: NumPy quietly gives 0 (with a warning); PyTorch refuses, and so do we."""
     if result_type(a, b).kind in "iu" and not (b != 0 if type(b) is int else b.all()):
         raise RuntimeError("ZeroDivisionError")
+
+
+@storage.silent_fp
+def _no_grad_binary(ufunc, a, b):
+    """Operators with no gradient (comparisons, //, %, &, |): computed directly, never recorded."""
+    backend = a._backend
+    if isinstance(b, Tensor) and b._backend is not backend:
+        raise _device_mismatch(backend, b._backend)
+    b_arr = _arr(b)
+    if ufunc is np.floor_divide or ufunc is np.remainder:
+        _check_integer_divisor(a._arr, b_arr)
+    return Tensor._from(binary(ufunc, a._arr, b_arr), backend)
 
 
 @_extend(Tensor)

@@ -52,8 +52,6 @@ class Sum(Function):
     def forward(ctx, a, dim, keepdim):
         x = a._arr
         ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
-        if dim is not None:
-            ctx._torch_name = "SumBackward1"
         return sum_kernel(x, dim, keepdim)
 
     @staticmethod
@@ -71,8 +69,6 @@ class Mean(Function):
     def forward(ctx, a, dim, keepdim):
         x = a._arr
         ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
-        if dim is not None:
-            ctx._torch_name = "MeanBackward1"
         return mean_kernel(x, dim, keepdim)
 
     @staticmethod
@@ -91,11 +87,6 @@ class Var(Function):
         ctx.axes, ctx.correction = reduce_dims(dim, a.ndim), correction
         if a._arr.dtype.kind != "f":
             raise RuntimeError(f"std and var only support floating point and complex dtypes (got {a.dtype.name})")
-        if math.prod(a.shape[d] for d in ctx.axes) <= correction:  # the result is inf or nan: PyTorch warns
-            name = "std" if type(ctx) is Std else "var"  # (Std.forward runs this forward: one frame deeper)
-            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-                          f"reduction factor (input numel divided by output numel).",
-                          stacklevel=6 if name == "std" else 5)  # the caller's x.var() line
         return var_kernel(a._arr, dim, correction, keepdim)
 
     @staticmethod
@@ -163,21 +154,6 @@ class AMin(AMax):
         return ctx.out
 
 
-@_extend(Tensor)
-class _TensorMax:
-    """max, min."""
-
-    def max(self, dim=None, keepdim=False):
-        if isinstance(dim, Tensor):
-            return Maximum.apply(self, dim)
-        return AMax.apply(self) if dim is None else _max_result(*MaxDim.apply(self, dim, keepdim, True))
-
-    def min(self, dim=None, keepdim=False):
-        if isinstance(dim, Tensor):
-            return Minimum.apply(self, dim)
-        return AMin.apply(self) if dim is None else _min_result(*MaxDim.apply(self, dim, keepdim, False))
-
-
 class MaxDim(Function):
     """max(dim) / min(dim): (values, indices); the gradient goes to the chosen index."""
 
@@ -188,7 +164,6 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest):
         x = a._arr
-        ctx._torch_name = "MaxBackward0" if largest else "MinBackward0"
         d = normalize_dim(dim, x.ndim) if x.ndim else 0
         check_reduction(x, "max" if largest else "min", (d,), dim)
         idx = (argmax_kernel if largest else argmin_kernel)(x, d, keepdim=True) if x.ndim else np.zeros((), np.int64)
@@ -202,6 +177,31 @@ class MaxDim(Function):
     def backward(ctx, grad_values, grad_indices):
         g = grad_values if ctx.keepdim or not ctx.shape else grad_values.unsqueeze(ctx.dim)
         return ScatterDim.apply(g, ctx.dim, ctx.idx, ctx.shape), None, None, None
+
+
+def _return_type(name):
+    """x.max(dim) returns (values, indices) with names, printed like PyTorch's torch.return_types.max."""
+    def __repr__(self):
+        return f"course_lib.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (collections.namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
+
+
+_max_result, _min_result = _return_type("max"), _return_type("min")
+
+
+@_extend(Tensor)
+class _TensorMax:
+    """max, min."""
+
+    def max(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return Maximum.apply(self, dim)
+        return AMax.apply(self) if dim is None else _max_result(*MaxDim.apply(self, dim, keepdim, True))
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return Minimum.apply(self, dim)
+        return AMin.apply(self) if dim is None else _min_result(*MaxDim.apply(self, dim, keepdim, False))
 
 
 class ScatterDim(Function):
@@ -284,6 +284,60 @@ def logsumexp(input, dim, keepdim=False):
 logsumexp = register(LogSumExp, "logsumexp", logsumexp)
 
 
+@_extend(Sum)
+class _SumPyTorch:
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        x = a._arr
+        ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
+        if dim is not None:
+            ctx._torch_name = "SumBackward1"
+        return sum_kernel(x, dim, keepdim)
+
+
+@_extend(Mean)
+class _MeanPyTorch:
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        x = a._arr
+        ctx.shape, ctx.axes = x.shape, reduce_dims(dim, x.ndim)
+        if dim is not None:
+            ctx._torch_name = "MeanBackward1"
+        return mean_kernel(x, dim, keepdim)
+
+
+@_extend(Var)
+class _VarPyTorch:
+    @staticmethod
+    def forward(ctx, a, dim, correction, keepdim):
+        ctx.save_for_backward(a)
+        ctx.axes, ctx.correction = reduce_dims(dim, a.ndim), correction
+        if a._arr.dtype.kind != "f":
+            raise RuntimeError(f"std and var only support floating point and complex dtypes (got {a.dtype.name})")
+        if math.prod(a.shape[d] for d in ctx.axes) <= correction:  # the result is inf or nan: PyTorch warns
+            name = "std" if type(ctx) is Std else "var"  # (Std.forward runs this forward: one frame deeper)
+            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          f"reduction factor (input numel divided by output numel).",
+                          stacklevel=6 if name == "std" else 5)  # the caller's x.var() line
+        return var_kernel(a._arr, dim, correction, keepdim)
+
+
+@_extend(MaxDim)
+class _MaxDimPyTorch:
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, largest):
+        x = a._arr
+        ctx._torch_name = "MaxBackward0" if largest else "MinBackward0"
+        d = normalize_dim(dim, x.ndim) if x.ndim else 0
+        check_reduction(x, "max" if largest else "min", (d,), dim)
+        idx = (argmax_kernel if largest else argmin_kernel)(x, d, keepdim=True) if x.ndim else np.zeros((), np.int64)
+        values = np.take_along_axis(x, idx, axis=d) if x.ndim else x.copy()
+        ctx.shape, ctx.dim, ctx.idx, ctx.keepdim = x.shape, d, idx, keepdim
+        if not keepdim and x.ndim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return values, idx
+
+
 class AMaxDim(Function):
     """amax(dim) / amin(dim): values only, and tied elements share the gradient evenly (max(dim) picks one)."""
 
@@ -326,13 +380,3 @@ class _TensorMoreReductions:
         if self._arr.dtype == np.bool_:
             raise RuntimeError("argmin(): does not support bool input")
         return Tensor._from(argmin_kernel(self._arr, dim, keepdim), self._backend)
-
-
-def _return_type(name):
-    """x.max(dim) returns (values, indices) with names, printed like PyTorch's torch.return_types.max."""
-    def __repr__(self):
-        return f"course_lib.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
-    return type(name, (collections.namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
-
-
-_max_result, _min_result = _return_type("max"), _return_type("min")

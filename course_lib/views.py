@@ -32,7 +32,7 @@ from course_lib import indexing, random_numbers, storage, writes
 from course_lib.autograd import (Add, Clone, Function, Mul, SumTo, Tensor, _arr, _device_mismatch, _fresh, _later, _mode,
                                  enable_grad)
 from course_lib.broadcast import binary, cat as cat_kernel, stack as stack_kernel
-from course_lib.ops import Clamp, Div, Sub, _named, register
+from course_lib.ops import Clamp, Div, Sub, register
 from course_lib.storage import StridedTensor, _extend, normalize_dim
 
 
@@ -73,7 +73,6 @@ class Reshape(View):
         out = StridedTensor.reshape(a, shape)
         if out._buf is a._buf:
             return _view_output(a, out, ctx)
-        ctx._torch_name = "UnsafeViewBackward0"  # reshape had to copy
         return Tensor._from(out)
 
 
@@ -122,12 +121,12 @@ class _TensorTranspose:
         order = list(range(nd))
         a, b = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
         order[a], order[b] = order[b], order[a]
-        return _named(Permute.apply(self, tuple(order)), "TransposeBackward0")
+        return Permute.apply(self, tuple(order))
 
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
+        return self.transpose(0, 1) if self.ndim == 2 else self
 
     @property
     def T(self):
@@ -149,6 +148,15 @@ class Expand(Function):
         return SumTo.apply(grad, ctx.shape), None
 
 
+@_extend(SumTo)
+class _SumToBackward:
+    """The engine's SumTo (step 5) and Expand are each other's backward."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.expand(ctx.shape), None
+
+
 @_extend(Tensor)
 class _TensorExpand:
     """expand."""
@@ -165,11 +173,10 @@ class _TensorSqueeze:
     """unsqueeze, squeeze, copies."""
 
     def unsqueeze(self, dim):
-        return _named(Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape), "UnsqueezeBackward0")
+        return Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape)
 
     def squeeze(self, dim=None):
-        out = Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
-        return _named(out, "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+        return Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
 
     def clone(self):
         return Clone.apply(self, "K")
@@ -295,26 +302,12 @@ class _TensorRebase:
     """An in-place result takes over the tensor."""
 
     def _rebase(self, out):
-        """After an in-place op on a recorded tensor: self takes the result's values and its history.
-
-        On a view the values land in the base's buffer, so the *base's* history is rewritten: CopySlices says
-        "the base as it was, except this region, which is now `out`"; the view becomes that region of the
-        new base. Other views of the base notice (base._hist moved on) and regenerate their history when next
-        used, as in PyTorch."""
+        """After an in-place op on a recorded tensor: self takes the result's values and its history. (A write
+        through a view, which rewrites its base's history, is added in "Writes into views" below.)"""
         storage._check_no_overlap(self._arr)  # unrecorded writes are checked by the storage layer
         self._arr[...] = out._arr
-        base = self._base
-        if base is None:
-            self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
-            self._hist += 1
-        else:
-            old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
-            old._requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
-            region = _region(self)
-            CopySlices.apply(old, out, (base, region))  # returns base, now with grad_fn CopySlices
-            base._output_nr = 0
-            base._hist += 1
-            _regenerate(self, region)
+        self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
+        self._hist += 1
         return self._bump()
 
     def _snapshot(self):
@@ -472,6 +465,34 @@ def _regenerate(view, region=None):
 _later.regenerate = _regenerate  # the engine calls it for a stale view
 
 
+@_extend(Tensor)
+class _TensorRebaseViews:
+    """_rebase, complete: a write through a view rewrites the base's history."""
+
+    def _rebase(self, out):
+        """After an in-place op on a recorded tensor: self takes the result's values and its history.
+
+        On a view the values land in the base's buffer, so the *base's* history is rewritten: CopySlices says
+        "the base as it was, except this region, which is now `out`"; the view becomes that region of the
+        new base. Other views of the base notice (base._hist moved on) and regenerate their history when next
+        used, as in PyTorch."""
+        storage._check_no_overlap(self._arr)  # unrecorded writes are checked by the storage layer
+        self._arr[...] = out._arr
+        base = self._base
+        if base is None:
+            self.grad_fn, self._requires_grad, self._output_nr = out.grad_fn, True, 0
+            self._hist += 1
+        else:
+            old = Tensor._from(base._arr, base._backend)  # stands for the base's history before the write
+            old._requires_grad, old.grad_fn, old._output_nr = base.requires_grad, base.grad_fn, base._output_nr
+            region = _region(self)
+            CopySlices.apply(old, out, (base, region))  # returns base, now with grad_fn CopySlices
+            base._output_nr = 0
+            base._hist += 1
+            _regenerate(self, region)
+        return self._bump()
+
+
 class Cat(Function):
     c_order = True
 
@@ -513,6 +534,48 @@ class Stack(Function):
 
 
 stack = register(Stack, "stack", lambda tensors, dim=0: Stack.apply(dim, *tensors), method=False)
+
+
+@_extend(Reshape)
+class _ReshapePyTorch:
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        out = StridedTensor.reshape(a, shape)
+        if out._buf is a._buf:
+            return _view_output(a, out, ctx)
+        ctx._torch_name = "UnsafeViewBackward0"  # reshape had to copy
+        return Tensor._from(out)
+
+
+@_extend(Tensor)
+class _TensorViewNames:
+    """Transposes and (un)squeezes share node classes with permute and reshape: each names its node."""
+
+    def transpose(self, dim0, dim1):
+        nd = self.ndim
+        if nd == 0:
+            normalize_dim(dim0, 0), normalize_dim(dim1, 0)  # only 0 and -1 name a 0-d tensor's dim
+            return self
+        order = list(range(nd))
+        a, b = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
+        order[a], order[b] = order[b], order[a]
+        return _named(Permute.apply(self, tuple(order)), "TransposeBackward0")
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
+
+    def unsqueeze(self, dim):
+        return _named(Reshape.apply(self, StridedTensor.unsqueeze(self, dim).shape), "UnsqueezeBackward0")
+
+    def squeeze(self, dim=None):
+        out = Reshape.apply(self, StridedTensor.squeeze(self, dim).shape)
+        return _named(out, "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+
+
+from course_lib.ops import _named  # noqa: E402  (PyTorch's node names: split, t(), squeeze ...)
 
 
 @_extend(Tensor)
