@@ -288,38 +288,6 @@ class _FunctionSaved:
 
 
 @_extend(Function)
-class _FunctionApply:
-    """apply: run forward, record the node (the core; later steps add several outputs, views and devices)."""
-
-    @classmethod
-    @storage.silent_fp  # NumPy's floating-point warnings off while the op runs: PyTorch is silent (notebook 01)
-    def apply(cls, *args):
-        ctx = cls.__new__(cls)
-        record = _mode.enabled and builtins.any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        if record:
-            # one edge per argument: (input's node or the leaf itself, input's shape, output number, input's
-            # dtype), or None for an input that needs no gradient
-            ctx._next = tuple((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
-                              if isinstance(a, Tensor) and a._requires_grad else None for a in args)
-            with no_grad():  # forward itself is never recorded
-                out = cls.forward(ctx, *args)
-        else:
-            ctx._nargs = len(args)
-            out = cls.forward(ctx, *args)
-        if type(out) is not Tensor:
-            out = Tensor._from(out)  # a library op's forward returns a raw array
-        elif builtins.any(out is a for a in args):  # an input returned as is: a new tensor sharing it
-            out = out.detach()
-        if record and out._arr.dtype.kind == "f":  # only floating-point results take part
-            out.grad_fn, out._requires_grad = ctx, True
-            if cls.save_output:  # ops whose backward reads their own result (exp, tanh): see below
-                ctx._out_arr, ctx._backend = out._arr, cpu_backend
-                box = out._vbox or out._make_vbox()
-                ctx._out_version = (box[0], box)
-        return out
-
-
-@_extend(Function)
 class _FunctionEdges:
     """What a node shows of its edges."""
 
@@ -533,49 +501,6 @@ class Clone(Function):
         return grad, None
 
 
-@storage.silent_fp
-def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None):
-    """Propagate `grad_outputs` from `outputs` back through the graph, in reverse topological order (the core;
-    retain_grad, grad() of an intermediate and dtype casts come next)."""
-    pending = {}  # node -> list of gradients, one per output of the node
-    handed = {id(g._arr) for g in grad_outputs}  # gradient arrays a leaf may not keep without a copy
-    for out, g in zip(outputs, grad_outputs):
-        if out.grad_fn is None:
-            _deliver(out, g, capture, handed)
-        else:
-            pending[out.grad_fn] = [g]
-    deps = _dependencies(list(pending))
-    ready = [n for n in pending if deps[n] == 0]
-    with set_grad_enabled(create_graph):  # backward records only for create_graph=True
-        while ready:
-            node = ready.pop()
-            grads = pending.pop(node, None)
-            if grads is None:  # no gradient reached this node: it only releases its inputs
-                input_grads = (None,) * len(node._next)
-            else:
-                input_grads = node.backward(node, *grads)
-                if type(input_grads) is not tuple:
-                    input_grads = (input_grads,)
-            for edge, g in zip(node._next, input_grads):
-                if edge is None:
-                    continue
-                target, shape = edge[0], edge[1]
-                if g is not None and g._arr.shape != shape:
-                    g = _sum_to(g, shape, node)  # whatever was broadcast forward is summed backward
-                if isinstance(target, Tensor):  # a leaf
-                    if g is not None:
-                        _deliver(target, g, capture, handed)
-                    continue
-                if g is not None:
-                    buf = pending.setdefault(target, [None])
-                    buf[0] = _accumulate(buf[0], g)
-                deps[target] -= 1
-                if deps[target] == 0:
-                    ready.append(target)
-            if not retain_graph:
-                node._free()
-
-
 def _make_grads(outputs, grad_outputs):
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
@@ -661,78 +586,6 @@ Function.n_outputs = 1  # several for an op like max(dim) (step 8): one pending 
 Function._retained = None  # the node's outputs whose .grad retain_grad() keeps (next)
 
 
-@storage.silent_fp
-def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None):
-    """Propagate `grad_outputs` from `outputs` back through the graph, in reverse topological order.
-
-    A node runs once every node that feeds it a gradient has run (its dependency count reaches 0),
-    so each node's backward sees its gradient fully accumulated. With `capture` (a dict keyed by
-    leaf tensors and (node, output_nr) pairs) gradients are collected there instead of being
-    accumulated into leaves' `.grad` (that is `autograd.grad`).
-    """
-    pending = {}  # node -> list of gradients, one per output of the node
-    handed = {id(g._arr) for g in grad_outputs}  # gradient arrays a leaf may not keep without a copy
-    for out, g in zip(outputs, grad_outputs):
-        node = out.grad_fn
-        if node is None:
-            _deliver(out, g, capture, handed)
-            continue
-        buf = pending.setdefault(node, [None] * node.n_outputs)
-        buf[out._output_nr] = _accumulate(buf[out._output_nr], g)
-    deps = _dependencies(list(pending))
-    ready = [n for n in pending if deps[n] == 0]
-    prev, _mode.enabled = _mode.enabled, builtins.bool(create_graph)
-    try:
-        while ready:
-            node = ready.pop()
-            grads = pending.pop(node, None)
-            edges = node._next
-            if grads is None:  # no gradient reached this node: it only releases its inputs
-                input_grads = (None,) * len(edges)
-            else:
-                if capture is not None:
-                    for i, g in enumerate(grads):
-                        if (node, i) in capture:
-                            capture[(node, i)] = _accumulate(capture[(node, i)], g)
-                if node._retained:
-                    for t in node._retained:
-                        g = grads[t._output_nr]
-                        if g is not None:  # a copy of its own: g may be shared, or a stride-0 view
-                            g = g if create_graph else g.detach()
-                            g = Clone.apply(g, "C") if t.grad is None else t.grad + g
-                            t._grad = g if g.is_contiguous() else Clone.apply(g, "C")
-                if node._saved is _FREED and node._keeps:
-                    raise RuntimeError(_FREED_MESSAGE)
-                input_grads = node.backward(node, *grads)
-                if type(input_grads) is not tuple:
-                    input_grads = (input_grads,)
-                if len(input_grads) != len(edges):
-                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                                       f"(expected {len(edges)}, got {len(input_grads)})")
-            for edge, g in zip(edges, input_grads):
-                if edge is None:
-                    continue
-                target, shape, nr = edge[:3]
-                if isinstance(target, Tensor):
-                    if g is not None:
-                        _deliver(target, g if g._arr.shape == shape else _sum_to(g, shape, node), capture, handed)
-                    continue
-                if g is not None:
-                    if g._arr.shape != shape:
-                        g = _sum_to(g, shape, node)
-                    buf = pending.get(target)
-                    if buf is None:
-                        buf = pending[target] = [None] * target.n_outputs
-                    buf[nr] = _accumulate(buf[nr], g)
-                deps[target] -= 1
-                if deps[target] == 0:
-                    ready.append(target)
-            if not retain_graph:
-                node._free()
-    finally:
-        _mode.enabled = prev
-
-
 @_extend(Tensor)
 class _TensorRetainGrad:
     """retain_grad."""
@@ -751,54 +604,9 @@ class _TensorRetainGrad:
             node._retained.append(self)
 
 
-@_extend(Function)
-class _FunctionApplyOutputs:
-    """apply, grown: several outputs, and results in C order for the ops that ask (c_order)."""
-
-    c_order = False  # True for ops whose result PyTorch lays out in C order whatever the input's layout
-                     # (reductions, softmax, cat, stack); element-wise results keep the input's layout
-
-    @classmethod
-    @storage.silent_fp
-    def apply(cls, *args):
-        ctx = cls.__new__(cls)
-        record = _mode.enabled and builtins.any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        if record:
-            ctx._next = edges = tuple((a.grad_fn or a, a._arr.shape, a._output_nr, a._arr.dtype)
-                                      if isinstance(a, Tensor) and a._requires_grad else None for a in args)
-            with no_grad():
-                out = cls.forward(ctx, *args)
-        else:
-            ctx._nargs = len(args)
-            out = cls.forward(ctx, *args)
-        if type(out) is tuple and cls.n_outputs == 1:  # NEW: a user's Function may return several outputs
-            ctx.n_outputs = len(out)
-        elif cls.n_outputs == 1:  # one output: as before, plus c_order
-            if type(out) is not Tensor:
-                if cls.c_order and not out.flags.c_contiguous:  # NEW: PyTorch lays these results out in C order
-                    out = np.ascontiguousarray(out)
-                out = Tensor._from(out)
-            elif builtins.any(out is a for a in args):
-                out = out.detach()
-            if record and out._arr.dtype.kind == "f":
-                out.grad_fn, out._requires_grad = ctx, True
-                if cls.save_output:
-                    ctx._out_arr, ctx._backend = out._arr, cpu_backend
-                    box = out._vbox or out._make_vbox()
-                    ctx._out_version = (box[0], box)
-            return out
-        # NEW: several outputs, each a tensor whose grad_fn is this one node, told apart by _output_nr
-        if cls.c_order:
-            out = [np.ascontiguousarray(o) if hasattr(o, "flags") and not o.flags.c_contiguous else o for o in out]
-        outs = tuple((o.detach() if builtins.any(o is a for a in args) else o) if isinstance(o, Tensor)
-                     else Tensor._from(o) if hasattr(o, "shape") else o for o in out)
-        if record:
-            ctx._backend = cpu_backend
-            skip = getattr(ctx, "_non_diff", ())  # outputs marked non-differentiable (indices)
-            for i, o in enumerate(outs):
-                if isinstance(o, Tensor) and o._arr.dtype.kind == "f" and id(o) not in skip:
-                    o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
-        return outs
+# True for ops whose result PyTorch lays out in C order whatever the input's layout (reductions,
+# softmax, cat, stack); element-wise results keep the input's layout. apply (below) reads it.
+Function.c_order = False
 
 
 @_extend(Function)
