@@ -17,6 +17,8 @@ __all__ = [
     "backward",
     "grad",
 ]
+# Internal interface (used by later layers, not part of the learner's API): array_of, backend_of, xp_of, tensor_of,
+# mark_written.
 
 
 import builtins
@@ -680,6 +682,31 @@ class _FunctionApplyFull:
                 if isinstance(o, Tensor) and o._arr.dtype.kind == "f" and id(o) not in skip:
                     o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
         return outs
+
+
+def array_of(t):
+    """The NumPy (or CuPy) array behind tensor `t`: the same memory, not a copy. A Python number comes back as is."""
+    return t._arr if isinstance(t, Tensor) else t
+
+
+def backend_of(t):
+    """The backend (notebook 01's device layer) that holds `t`'s array."""
+    return t._backend
+
+
+def xp_of(t):
+    """The array module for `t`'s device: numpy, or cupy on a GPU."""
+    return t._backend.xp
+
+
+def tensor_of(array, backend=cpu_backend):
+    """A Tensor (no history) around a kernel's fresh `array`, held by `backend`."""
+    return Tensor._from(array, backend)
+
+
+def mark_written(t):
+    """After writing into array_of(t) in place: bump t's version, so a saved copy of t refuses a stale backward."""
+    t._bump()
 
 
 @storage.silent_fp

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from course_lib.autograd import Function, Tensor, is_grad_enabled
+from course_lib.autograd import Function, array_of, backend_of, is_grad_enabled, tensor_of
 from course_lib.functional import _name_builtin_nodes
 from course_lib.ops import tanh
 
@@ -85,19 +85,19 @@ class GELU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        if x._arr.dtype.kind != "f":
+        if array_of(x).dtype.kind != "f":
             raise RuntimeError(f'"gelu" not implemented for \'{x.dtype.name}\': use a floating point tensor')
         ctx.save_for_backward(x)
-        return _gelu_run(x._backend, "forward", x._arr)
+        return _gelu_run(backend_of(x), "forward", array_of(x))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         if is_grad_enabled():  # create_graph=True: build the gradient from tensor ops so it is differentiable
             return grad * _gelu_grad_composed(x)
-        if grad._arr.dtype != x._arr.dtype:
+        if array_of(grad).dtype != array_of(x).dtype:
             grad = grad.to(x.dtype)
-        return Tensor._from(_gelu_run(x._backend, "backward", x._arr, grad._arr), x._backend)
+        return tensor_of(_gelu_run(backend_of(x), "backward", array_of(x), array_of(grad)), backend_of(x))
 
 
 _name_builtin_nodes([GELU], {GELU: "GeluBackward0"})  # what PyTorch calls F.gelu's node

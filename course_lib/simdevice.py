@@ -14,6 +14,7 @@ __all__ = [
 
 import numpy as np
 
+from course_lib.autograd import array_of, backend_of
 from course_lib.storage import Backend, _extend, cpu_backend, register_backend
 
 
@@ -212,6 +213,6 @@ def register_sim_device():
 
 def lives_on(t, backend):
     """True when tensor `t` is on `backend` and its array really is that device's kind of array."""
-    if t._backend is not backend:
+    if backend_of(t) is not backend:
         return False
-    return isinstance(t._arr, SimArray) if isinstance(backend, SimBackend) else True
+    return isinstance(array_of(t), SimArray) if isinstance(backend, SimBackend) else True
