@@ -23,9 +23,8 @@ __all__ = [
     "matmul",
     "cat",
     "stack",
-    "usable_cpus",
-    "exp_inplace",
 ]
+# Internal interface (used by later layers, not part of the learner's API): usable_cpus, exp_inplace.
 
 
 import builtins

@@ -2,14 +2,9 @@
 
 """A fused op: GELU (tanh form) as one CUDA kernel forward and one backward, against its composition from tensor ops."""
 
-__all__ = [
-    "GELU_C",
-    "gelu_composed",
-    "GELU_FORWARD_CUDA",
-    "GELU_BACKWARD_CUDA",
-    "GELU",
-    "gelu",
-]
+__all__ = ["gelu_composed", "GELU", "gelu"]
+# Internal interface (used by later layers, not part of the learner's API): GELU_C, GELU_FORWARD_CUDA,
+# GELU_BACKWARD_CUDA.
 
 
 import math

@@ -6,16 +6,9 @@ Without a GPU, 'cuda' is registered as unavailable, with the reason and PyTorch'
 through storage.register_backend: no class of an earlier notebook is patched.
 """
 
-__all__ = [
-    "CupyBackend",
-    "GPU_INSTALL_HINT",
-    "NO_GPU",
-    "GET_A_GPU",
-    "probe_cuda",
-    "register_cuda",
-    "cuda_backend",
-    "cuda_unavailable_reason",
-]
+__all__ = ["CupyBackend", "register_cuda", "cuda_backend"]
+# Internal interface (used by later layers, not part of the learner's API): GPU_INSTALL_HINT, NO_GPU, GET_A_GPU,
+# probe_cuda, cuda_unavailable_reason.
 
 
 import importlib

@@ -2,7 +2,8 @@
 
 """Read the CPU-vs-GPU figures that benchmarks/gpu_record.py recorded on a real GPU (never invented)."""
 
-__all__ = ["load_gpu_results", "crossover_size"]
+__all__ = []
+# Internal interface (used by later layers, not part of the learner's API): load_gpu_results, crossover_size.
 
 
 import json

@@ -3,7 +3,8 @@
 """Tensor conversions (to, cpu, float, ...), Python's protocols and printing, copies and pickling: the rest of
 PyTorch's Tensor surface that is not an op (notebook 03, beyond the core)."""
 
-__all__ = ["parse_to_args", "Cast", "ToDevice"]
+__all__ = ["Cast", "ToDevice"]
+# Internal interface (used by later layers, not part of the learner's API): parse_to_args.
 
 
 import builtins
