@@ -440,6 +440,7 @@ def _dependencies(roots):
 
 
 def _accumulate(a, b):
+    """A node's pending gradient plus one more that arrived (a is None before the first)."""
     return b if a is None else a + b
 
 
@@ -757,6 +758,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                 if len(input_grads) != len(edges):
                     raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                        f"(expected {len(edges)}, got {len(input_grads)})")
+                for i, g in enumerate(input_grads):
+                    if g is not None and not isinstance(g, Tensor):
+                        raise RuntimeError(_not_a_tensor(node, i, g))
             for edge, g in zip(edges, input_grads):
                 if edge is None:
                     continue
@@ -781,3 +785,11 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=Non
                 node._free()
     finally:
         _mode.enabled = prev
+
+def _not_a_tensor(node, i, g):
+    """PyTorch's words for a backward that returned something else than a Tensor or None, and the likely cause."""
+    message = f"expected Variable or None (got {type(g).__module__}.{type(g).__name__})"
+    if hasattr(g, "__array__"):  # the mistake everyone makes once: computing the gradient on NumPy arrays
+        message += (f": {node.name()}.backward returned an array for input {i}. backward works on Tensors (grad and "
+                    "ctx.saved_tensors are Tensors): build the gradient with tensor operations, e.g. grad * b")
+    return message

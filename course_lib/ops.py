@@ -457,6 +457,7 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:
             return (grad * b if need_a else None), (grad * a if need_b else None)
+        # a vector is a matrix with one row (a) or one column (b): make all three at least 2-D
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(1) if b.ndim == 1 else b
         g2 = grad
@@ -467,12 +468,12 @@ class MatMul(Function):
         ga = gb = None
         if need_a:
             ga = g2 @ b2.mT
-            if a.ndim == 1:
-                ga = ga.squeeze(-2)
         if need_b:
             gb = a2.mT @ g2
-            if b.ndim == 1:
-                gb = gb.squeeze(-1)
+        if ga is not None and a.ndim == 1:
+            ga = ga.squeeze(-2)
+        if gb is not None and b.ndim == 1:
+            gb = gb.squeeze(-1)
         return ga, gb
 matmul = register(MatMul, "matmul", lambda input, other: MatMul.apply(input, other))
 

@@ -963,3 +963,28 @@ def test_split_and_chunk_are_views_with_gradients():
                       (lambda: y.split([1, 2]), r"split_sizes to sum exactly to 6 .*split_sizes=\[1, 2\]")]:
         with pytest.raises(RuntimeError, match=msg):
             call()
+
+
+def test_a_backward_that_returns_a_numpy_array_says_so():
+    """The mistake a learner makes first in a custom backward: PyTorch's words, then what to do instead."""
+    import numpy as np
+    import pytest
+
+    import course_lib as torch
+
+    class Twice(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a.detach().numpy() * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.numpy() * 2
+
+    x = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError) as info:
+        Twice.apply(x).sum().backward()
+    message = str(info.value)
+    assert message.startswith("expected Variable or None (got numpy.ndarray)")  # PyTorch's own first words
+    assert "backward works on Tensors" in message and "input 0" in message
+    assert np.array_equal(Twice.apply(x).detach().numpy(), [2.0, 2.0, 2.0])
