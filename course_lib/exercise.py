@@ -14,7 +14,9 @@ left for you to write. The check cell after each one looks like this:
   end of the notebook.
 
 A target names a module of course_lib and a name in it, separated by a colon: "storage:contiguous_strides", or a
-method: "autograd:Mul.backward". In the solution notebooks (`notebooks/`, no `mine/` folder beside them) the same
+method: "autograd:Mul.backward". Once installed, your function reads its names (Parameter, Tensor...) in the
+library's module, as it does when a later notebook loads it: a notebook that defines its own `Parameter` class
+before switching to course_lib's (notebook 05) still gets a library that registers course_lib's Parameters. In the solution notebooks (`notebooks/`, no `mine/` folder beside them) the same
 cells only run the checks: nothing is installed or saved.
 
 `report()` (the end of notebook 06) lists which parts of the library are yours and which are still the reference.
