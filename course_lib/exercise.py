@@ -14,7 +14,9 @@ left for you to write. The check cell after each one looks like this:
   end of the notebook.
 
 A target names a module of course_lib and a name in it, separated by a colon: "storage:contiguous_strides", or a
-method: "autograd:Mul.backward". In the solution notebooks (`notebooks/`, no `mine/` folder beside them) the same
+method: "autograd:Mul.backward". Once installed, your function reads its names (Parameter, Tensor...) in the
+library's module, as it does when a later notebook loads it: a notebook that defines its own `Parameter` class
+before switching to course_lib's (notebook 05) still gets a library that registers course_lib's Parameters. In the solution notebooks (`notebooks/`, no `mine/` folder beside them) the same
 cells only run the checks: nothing is installed or saved.
 
 `report()` (the end of notebook 06) lists which parts of the library are yours and which are still the reference.
@@ -29,6 +31,7 @@ import os
 import sys
 import textwrap
 import traceback
+import types
 from pathlib import Path
 
 __all__ = ["exercise", "expect", "raises", "report", "mine_dir"]
@@ -41,6 +44,8 @@ COURSE_TARGETS = [
     "broadcast:broadcast_shapes", "broadcast:_operands", "broadcast:unbroadcast",  # 02
     "autograd:Mul.backward", "autograd:_dependencies", "autograd:_accumulate", "views:Permute.backward",  # 03
     "views:Expand.backward", "ops:MatMul.backward", "reductions:Sum.backward",
+    "nn:Module.__setattr__", "nn:Module.named_modules", "nn:Linear.forward",  # 05
+    "optim:Optimizer.zero_grad", "optim:SGD._update", "optim:Adam._update",  # 06
 ]
 _REFERENCE: dict[str, object] = {}  # target -> the reference object (function, or the raw class attribute)
 _YOURS: dict[str, object] = {}  # target -> your installed object, in this kernel
@@ -123,8 +128,53 @@ def _place(target: str, new: object) -> None:
                 setattr(mod, key, new)
 
 
+def _rebind(fn: object, namespace: dict) -> object:
+    """`fn` with the same code, reading its global names from `namespace` (a static/classmethod stays one)."""
+    f = getattr(fn, "__func__", fn)
+    if not inspect.isfunction(f) or f.__globals__ is namespace:
+        return fn
+    new = types.FunctionType(f.__code__, namespace, f.__name__, f.__defaults__, f.__closure__)
+    new.__kwdefaults__, new.__qualname__, new.__doc__ = f.__kwdefaults__, f.__qualname__, f.__doc__
+    new.__dict__.update(f.__dict__)
+    return type(fn)(new) if isinstance(fn, (staticmethod, classmethod)) else new
+
+
+def _in_library(target: str, fn: object) -> object:
+    """Your notebook function as the library runs it: where a global name it uses means something else in the
+    library, its names are read in the target's module, as when a later notebook loads it from mine/. (In the notebook, `Parameter` is the notebook's class; in course_lib it
+    must be course_lib.nn.Parameter, or the library's own layers would not register.) Names only your notebook
+    has (your helpers) come along."""
+    f = getattr(fn, "__func__", fn)
+    if not inspect.isfunction(f) or f.__globals__.get("__name__") != "__main__":
+        return fn
+    module, owner, name = _split(target)
+    home, used = vars(module), _names_used(f.__code__)
+    if all(f.__globals__.get(n, home[n]) is home[n] for n in used if n in home):
+        return fn  # every name it uses means the same in the notebook and in the library: nothing to do
+    extra = {n: f.__globals__[n] for n in used - set(home) - set(dir(builtins)) if n in f.__globals__}
+    if not extra:
+        return _rebind(fn, home)  # the module's own names, live
+    namespace = {**home, **extra}
+    new = _rebind(fn, namespace)
+    if not owner:
+        namespace[name] = new  # a recursive call reaches your function, not the reference
+    return new
+
+
+def _in_notebook(ref: object, glb: dict) -> object:
+    """The reference method as your notebook's class runs it: its names read in the notebook, where every name it
+    uses is defined (else unchanged)."""
+    f = getattr(ref, "__func__", ref)
+    if not inspect.isfunction(f):
+        return ref
+    needed = _names_used(f.__code__) - set(dir(builtins))
+    return _rebind(ref, glb) if needed <= set(glb) else ref
+
+
 def _as_installed(target: str, fn: object) -> object:
-    """Your function in the form the target needs: a staticmethod where the reference is one."""
+    """Your function in the form the target needs: a staticmethod where the reference is one, its global names
+    read in the library (see _in_library)."""
+    fn = _in_library(target, fn)
     ref = _reference(target)
     if isinstance(ref, staticmethod) and not isinstance(fn, staticmethod):
         return staticmethod(fn)
@@ -145,9 +195,9 @@ def _use_reference(target: str, yours: object | None) -> None:
         return
     _, owner, name = _split(target)
     if not owner and glb.get(name) is yours:
-        glb[name] = ref
+        glb[name] = _in_notebook(ref, glb)  # read in the notebook too: its own classes (notebook 03's Tensor)
     elif owner and isinstance(glb.get(owner), type) and inspect.getattr_static(glb[owner], name, None) is not None:
-        setattr(glb[owner], name, ref)
+        setattr(glb[owner], name, _in_notebook(ref, glb))  # the notebook's class, with the notebook's classes
 
 
 def _say_once(target: str, what: str, line: str) -> None:

@@ -97,6 +97,15 @@ class Optimizer:
         self.param_groups.append(group)
 
 
+def _zeroed(grad):
+    """Fill a gradient with zeros in place, cut from any graph first (backward(create_graph=True) leaves one)."""
+    if grad.grad_fn is not None:
+        grad.detach_()
+    else:
+        grad.requires_grad_(False)
+    return grad.zero_()
+
+
 @_extend(Optimizer)
 class _OptimizerSteps:
     """Optimizer, continued: forget the gradients, take a step, print the groups."""
@@ -105,17 +114,12 @@ class _OptimizerSteps:
         """Forget the gradients: drop them (the default, as in PyTorch 2) or fill them with zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
-                if g is None:
+                if p.grad is None:
                     continue
                 if set_to_none:
                     p.grad = None
                 else:
-                    if g.grad_fn is not None:
-                        g.detach_()
-                    else:
-                        g.requires_grad_(False)
-                    g.zero_()
+                    _zeroed(p.grad)
 
     @silent_fp  # an inf or nan gradient gives inf or nan weights, without NumPy's warnings, as in PyTorch
     def step(self, closure=None):
@@ -174,7 +178,7 @@ class _SGDUpdate:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = -p.grad if group.get("maximize") else p.grad
+                g = -p.grad if group.get("maximize") else p.grad  # maximize=True climbs
                 if wd != 0:
                     g = g + wd * p
                 if mu != 0:

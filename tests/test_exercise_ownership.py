@@ -62,19 +62,16 @@ TARGETS = [t for items in LIBRARY.values() for t, _, _ in items]
 
 
 def _replace_def(source: str, name: str, new: str) -> str:
-    """`source` with its function `name` ("f" at the top level, or "Class.method") replaced by the code in `new`
-    (written at the top level; a method is indented to its class body)."""
+    """`source` with its function (or method, at its indentation) `name` replaced by the code in `new`; of several
+    functions of that name, the stub (the one that raises NotImplementedError)."""
     tree = ast.parse(source)
-    owner, _, fn = name.rpartition(".")
-    body = tree.body
-    if owner:
-        body = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner).body
-    node = next(n for n in body if isinstance(n, ast.FunctionDef) and n.name == fn)
+    name = name.rpartition(".")[2]  # "Class.method" or "function": the def's own name
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name]
     lines = source.split("\n")
+    node = next((n for n in found if "NotImplementedError" in "\n".join(lines[n.lineno - 1:n.end_lineno])), found[0])
     start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-    indent = " " * node.col_offset
-    code = [indent + line if line else line for line in textwrap.dedent(new).strip("\n").split("\n")]
-    return "\n".join(lines[:start] + code + lines[node.end_lineno:])
+    code = textwrap.indent(textwrap.dedent(new).strip("\n"), " " * node.col_offset)
+    return "\n".join(lines[:start] + code.split("\n") + lines[node.end_lineno:])
 
 
 def _run_notebook(path: Path, env: dict) -> nbformat.NotebookNode:
@@ -168,8 +165,7 @@ def test_a_wrong_solution_fails_with_a_symptom_and_falls_back(tmp_path):
         nb = _run_notebook(out / name, env)
         text, errors = _outputs(nb)
         assert not errors, f"{name}: a wrong solution must not stop Run All: {errors}"
-        for target, (_, line) in WRONG.items():
-            if not any(t == target for t, _, _ in items):
-                continue
+        for target in (t for t, _, _ in items if t in WRONG):  # this notebook's wrong solutions
+            line = WRONG[target][1]
             assert line in text.splitlines(), (target, text)
             assert not (out / "mine" / (target.replace(":", "__") + ".py")).exists()

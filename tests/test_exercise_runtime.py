@@ -241,3 +241,57 @@ print(storage.contiguous_strides((4, 0, 5)), storage.contiguous_strides.__code__
 """, mine=True)
     assert later.returncode == 0, later.stderr
     assert later.stdout.strip() == "(5, 5, 1) True"
+
+
+def test_a_method_reads_the_librarys_classes_in_the_library_and_the_notebooks_in_the_notebook(tmp_path):
+    # notebook 05 defines its own Parameter and Module before it switches to the library's: a learner's
+    # __setattr__ that tests isinstance(value, Parameter) must mean course_lib.nn.Parameter once course_lib runs it
+    out = _run(tmp_path, """
+import course_lib
+from course_lib import nn
+from course_lib.autograd import Tensor
+from course_lib.exercise import exercise, expect
+
+
+class Parameter(Tensor):  # the notebook's own classes, not the library's
+    pass
+
+
+class Module:
+    pass
+
+
+def __setattr__(self, name, value):
+    if isinstance(value, Parameter):
+        self._forget(name, keep=self._parameters)
+        self._parameters[name] = value
+    elif isinstance(value, Module):
+        self._forget(name, keep=self._modules)
+        self._modules[name] = value
+    else:
+        for store in (self._parameters, self._modules, self._buffers):
+            if name in store:
+                store[name] = value
+                return
+        object.__setattr__(self, name, value)
+
+
+with exercise("nn:Module.__setattr__", __setattr__):
+    expect(__setattr__.__globals__["Parameter"] is Parameter, "the notebook's function reads the notebook's names")
+installed = nn.Module.__setattr__
+print("same code, library names:", installed.__code__ is __setattr__.__code__,
+      installed.__globals__["Parameter"] is nn.Parameter)
+print("Linear registers:", [n for n, _ in nn.Linear(2, 3).named_parameters()])
+""", mine=True)
+    assert out.returncode == 0, out.stderr
+    assert "✓ nn:Module.__setattr__: your version passes; course_lib runs it from now on" in out.stdout
+    assert "same code, library names: True True" in out.stdout
+    assert "Linear registers: ['weight', 'bias']" in out.stdout
+    later = _run(tmp_path, """
+import course_lib
+from course_lib import nn
+print(nn.Module.__setattr__.__code__.co_filename.endswith("nn__Module.__setattr__.py"),
+      [n for n, _ in nn.Sequential(nn.Linear(2, 3)).named_parameters()])
+""", mine=True)
+    assert later.returncode == 0, later.stderr
+    assert "True ['0.weight', '0.bias']" in later.stdout

@@ -133,10 +133,22 @@ def _defined_names(source: str) -> set[str]:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
+        if isinstance(node, ast.ClassDef):  # `@_extend(Module) class _Steps:` grows Module: it defines Module's methods
+            names |= {d.args[0].id for d in node.decorator_list if isinstance(d, ast.Call)
+                      and getattr(d.func, "id", None) == "_extend" and d.args and isinstance(d.args[0], ast.Name)}
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names |= {t.id for t in targets if isinstance(t, ast.Name)}
     return names
+
+
+def _function_names(source: str) -> set[str]:
+    """Every function and method an exercise cell defines (at any depth)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def _used_names(source: str) -> set[str]:
@@ -162,15 +174,16 @@ def exercises(nb: dict, name: str = "notebook") -> list[dict]:
             found.append({"cell": i, "hints": hints, "names": sorted(_defined_names(src)), "checks": []})
     for ex in found:
         names = set(ex["names"])
+        functions = _function_names(_source(nb["cells"][ex["cell"]]))
         ex["library"] = _source(nb["cells"][ex["cell"]]).lstrip().startswith("#| export")
         ex["targets"] = []
         for j in code_cells:
             if j <= ex["cell"] or any(j == other["cell"] for other in found):
                 continue
             src = _source(nb["cells"][j])
-            if ex["library"]:  # a library exercise is checked by the cells that hand one of its names to exercise()
+            if ex["library"]:  # a library exercise is checked by the cells that hand one of its functions to exercise()
                 targets = [m.group("target") for m in LIBRARY_CHECK.finditer(src)
-                           if m.group("name").split(".")[0] in names]
+                           if m.group("name").split(".")[0] in names and m.group("name").split(".")[-1] in functions]
                 if targets:
                     ex["checks"].append(j)
                     ex["targets"] += [t for t in targets if t not in ex["targets"]]

@@ -91,41 +91,48 @@ def _typename(value):
     return f"course_lib.{type(value).__name__}" if isinstance(value, Tensor) else type(value).__name__
 
 
+def _check_assignment(module, name, value):
+    """PyTorch's errors for a misused assignment: a Parameter or Module before Module.__init__() ran, or a value
+    that is neither None nor of the right kind over a registered parameter, child module or buffer."""
+    d = module.__dict__
+    if isinstance(value, Parameter) and d.get("_parameters") is None:
+        raise AttributeError("cannot assign parameters before Module.__init__() call")
+    if isinstance(value, Module) and d.get("_modules") is None:
+        raise AttributeError("cannot assign module before Module.__init__() call")
+    if value is None or isinstance(value, Parameter):
+        return
+    if name in d.get("_parameters", ()):
+        raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                        "(course_lib.nn.Parameter or None expected)")
+    if not isinstance(value, Module) and name in d.get("_modules", ()):
+        raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                        "(course_lib.nn.Module or None expected)")
+    if not isinstance(value, (Module, Tensor)) and name in d.get("_buffers", ()):
+        raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' (course_lib.Tensor or None expected)")
+
+
 @_extend(Module)
 class _ModuleRegistration:
     """Registration by assignment: __setattr__ files Parameters, Modules and buffers in their registries."""
 
     def __setattr__(self, name, value):
-        params = self.__dict__.get("_parameters")
+        _check_assignment(self, name, value)  # misuse fails loudly first, with PyTorch's messages
+        if "_parameters" not in self.__dict__:  # before Module.__init__(): only ordinary attributes exist
+            return object.__setattr__(self, name, value)
         if isinstance(value, Parameter):
-            if params is None:
-                raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name, keep=params)
-            params[name] = value
-        elif params is not None and name in params:
-            if value is not None:
-                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
-                                "(course_lib.nn.Parameter or None expected)")
-            params[name] = None
+            self._forget(name, keep=self._parameters)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._forget(name, keep=self._modules)
+            self._modules[name] = value
+        elif name in self._parameters:  # None over a parameter: an empty slot
+            self._parameters[name] = value
+        elif name in self._modules:
+            self._modules[name] = value
+        elif name in self._buffers:  # a new tensor for a buffer
+            self._buffers[name] = value
         else:
-            modules = self.__dict__.get("_modules")
-            if isinstance(value, Module):
-                if modules is None:
-                    raise AttributeError("cannot assign module before Module.__init__() call")
-                self._forget(name, keep=modules)
-                modules[name] = value
-            elif modules is not None and name in modules:
-                if value is not None:
-                    raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
-                                    "(course_lib.nn.Module or None expected)")
-                modules[name] = None
-            elif name in self.__dict__.get("_buffers", ()):
-                if value is not None and not isinstance(value, Tensor):
-                    raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
-                                    "(course_lib.Tensor or None expected)")
-                self._buffers[name] = value
-            else:
-                object.__setattr__(self, name, value)
+            object.__setattr__(self, name, value)
 
     def _forget(self, name, keep=None):
         """Before `name` is registered in the store `keep`: remove it from every other place."""
@@ -438,7 +445,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return F.linear(input, self.weight, self.bias)
+        return F.linear(input, self.weight, self.bias)  # x Wᵀ + b as one graph node (Beyond the core)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
