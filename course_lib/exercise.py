@@ -38,6 +38,8 @@ _PACKAGE = "course_lib"
 # Every part of the library a learner writes, in course order (tests/test_exercise_ownership.py checks that this
 # list is exactly the targets the notebooks' exercise cells hand to exercise()).
 COURSE_TARGETS = [
+    "storage:contiguous_strides", "storage:index_to_position", "storage:is_contiguous_layout",  # 01
+    "storage:view_strides", "storage:expand_strides",  # 01
     "broadcast:broadcast_shapes", "broadcast:_operands", "broadcast:unbroadcast",  # 02
 ]
 _REFERENCE: dict[str, object] = {}  # target -> the reference object (function, or the raw class attribute)
