@@ -481,10 +481,9 @@ class _TensorBasicIndexing:
                 continue
             size, stride = shape[d], strides[d]
             if isinstance(k, slice):
-                start, stop, step = k.start, k.stop, k.step
-                if step is not None and step <= 0:
+                if k.step is not None and k.step <= 0:
                     raise ValueError("step must be greater than zero")
-                start, stop, step = slice(start, stop, step).indices(size)
+                start, stop, step = k.indices(size)
                 count = builtins.max(0, -(-(stop - start) // step))
                 if count:
                     first[d] = start
