@@ -41,6 +41,8 @@ _PACKAGE = "course_lib"
 # Every part of the library a learner writes, in course order (tests/test_exercise_ownership.py checks that this
 # list is exactly the targets the notebooks' exercise cells hand to exercise()).
 COURSE_TARGETS = [
+    "storage:contiguous_strides", "storage:index_to_position", "storage:is_contiguous_layout",  # 01
+    "storage:view_strides", "storage:expand_strides",  # 01
     "broadcast:broadcast_shapes", "broadcast:_operands", "broadcast:unbroadcast",  # 02
     "autograd:Mul.backward", "autograd:_dependencies", "autograd:_accumulate", "views:Permute.backward",  # 03
     "views:Expand.backward", "ops:MatMul.backward", "reductions:Sum.backward",

@@ -11,6 +11,7 @@ __all__ = [
     "infer_shape",
     "flatten_shape",
     "StridedTensor",
+    "expand_strides",
     "silent_fp",
 ]
 
@@ -103,9 +104,9 @@ def view_strides(shape: tuple, strides: tuple, new_shape: tuple):
     """
     if numel(shape) == 0:
         return contiguous_strides(new_shape)
-    old = [(n, s) for n, s in zip(shape, strides) if n != 1]
+    old = [(n, s) for n, s in zip(shape, strides) if n != 1]  # a dim of size 1 is never stepped along
     new_strides = [0] * len(new_shape)
-    j = len(new_shape) - 1
+    j = len(new_shape) - 1  # the next new dim to place, from the right
     i = len(old) - 1
     while i >= 0:
         # one chunk: old dims i0..i that are contiguous with each other
@@ -390,38 +391,42 @@ class _TensorReshape:
         return self.reshape(flatten_shape(self.shape, start_dim, end_dim))
 
 
+def expand_strides(shape: tuple, strides: tuple, sizes: tuple) -> tuple:
+    """The strides of (shape, strides) expanded to `sizes`. `expand` has checked the sizes: as many dims or more
+    (the extra ones in front), and each old dim keeps its size or grows from 1."""
+    lead = len(sizes) - len(shape)
+    new = [0] * lead  # new leading dims: each step stays on the same cells
+    for n, old, s in zip(sizes[lead:], shape, strides):
+        new.append(s if n == old else 0)  # a dim grown from 1 repeats its one cell
+    return tuple(new)
+
+
 @_extend(StridedTensor)
 class _TensorExpand:
     """Views: expand, with stride 0."""
 
     def expand(self, *sizes):
-        sizes = _size_args(sizes)
-        shape, strides = self.shape, self.stride()
+        sizes, shape = _size_args(sizes), self.shape
         if len(sizes) < len(shape):
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
                                f"to the number of dimensions in the tensor ({len(shape)})")
         lead = len(sizes) - len(shape)
-        new_shape, new_strides = [], []
+        new_shape = list(sizes)
         for d in reversed(range(len(sizes))):  # from the last dim, so errors name the same dim as PyTorch
             n = sizes[d]
-            if d < lead:  # new leading dims: stride 0 means "repeat without copying"
+            if d < lead:  # a new leading dim
                 if n < 0:
                     raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension {d}")
-                new_shape.append(n)
-                new_strides.append(0)
                 continue
-            old, s = shape[d - lead], strides[d - lead]
-            if n == -1 or n == old:
-                new_shape.append(old)
-                new_strides.append(s)
-            elif old == 1 and n >= 0:
-                new_shape.append(n)
-                new_strides.append(0)
-            else:
+            old = shape[d - lead]
+            if n == -1:
+                new_shape[d] = old
+            elif n != old and (old != 1 or n < 0):
                 raise RuntimeError(f"The expanded size of the tensor ({n}) must match the existing size ({old}) at "
                                    f"non-singleton dimension {d}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                    f"{list(shape)}")
-        return self._view(tuple(reversed(new_shape)), tuple(reversed(new_strides)), self._offset)
+        new_shape = tuple(new_shape)
+        return self._view(new_shape, expand_strides(shape, self.stride(), new_shape), self._offset)
 
 
 @_extend(StridedTensor)
@@ -459,7 +464,7 @@ class _TensorBasicIndexing:
         for k in key:
             if not (k is None or k is Ellipsis or isinstance(k, (int, slice, np.integer))) or isinstance(k, builtins.bool):
                 return None
-        n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+        n_real = len(key) - key.count(None) - key.count(Ellipsis)  # the dims the key uses up
         if key.count(Ellipsis) > 1:
             raise IndexError("an index can only have a single ellipsis ('...')")
         shape, strides = self.shape, self.stride()
@@ -468,7 +473,7 @@ class _TensorBasicIndexing:
         if Ellipsis in key:
             e = key.index(Ellipsis)
             key = key[:e] + (slice(None),) * (len(shape) - n_real) + key[e + 1:]
-        offset, new_shape, new_strides, d = self._offset, [], [], 0
+        first, new_shape, new_strides, d = [0] * len(shape), [], [], 0  # first: the index of the view's [0, 0, ...]
         for k in key:
             if k is None:
                 new_shape.append(1)
@@ -476,23 +481,23 @@ class _TensorBasicIndexing:
                 continue
             size, stride = shape[d], strides[d]
             if isinstance(k, slice):
-                start, stop, step = k.start, k.stop, k.step
-                if step is not None and step <= 0:
+                if k.step is not None and k.step <= 0:
                     raise ValueError("step must be greater than zero")
-                start, stop, step = slice(start, stop, step).indices(size)
+                start, stop, step = k.indices(size)
                 count = builtins.max(0, -(-(stop - start) // step))
-                offset += start * stride if count else 0
+                if count:
+                    first[d] = start
                 new_shape.append(count)
                 new_strides.append(stride * step)
             else:
                 k = int(k)
                 if not -size <= k < size:
                     raise IndexError(f"index {k} is out of bounds for dimension {d} with size {size}")
-                offset += (k + size if k < 0 else k) * stride
+                first[d] = k + size if k < 0 else k
             d += 1
         new_shape += shape[d:]
         new_strides += strides[d:]
-        return tuple(new_shape), tuple(new_strides), offset
+        return tuple(new_shape), tuple(new_strides), index_to_position(first, strides, self._offset)
 
     def __getitem__(self, key):
         """x[key] for a basic key: a view (the full version, with PyTorch's advanced indexing, comes later)."""
