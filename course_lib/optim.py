@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from course_lib.autograd import Tensor, enable_grad, no_grad
+from course_lib.autograd import Tensor, array_of, backend_of, enable_grad, mark_written, no_grad, tensor_of, xp_of
 from course_lib.ops import maximum
 from course_lib.creation import zeros_like
 from course_lib.storage import _extend, silent_fp
@@ -310,7 +310,7 @@ class AdamW(Adam):
 
 def _buffer(arr, backend):
     """A Tensor that owns `arr` (an optimizer buffer), on the parameter's backend."""
-    return Tensor._from(arr, backend)
+    return tensor_of(arr, backend)
 
 
 @_extend(SGD)
@@ -326,7 +326,7 @@ class _SGDOnArrays:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            w, d = p._arr, p.grad._arr
+            w, d = array_of(p), array_of(p.grad)
             if group.get("maximize"):
                 d = -d
             if wd != 0:
@@ -334,15 +334,15 @@ class _SGDOnArrays:
             if mu != 0:
                 s = state.get(p)
                 if s is None:  # first step: the buffer starts as the gradient itself
-                    buf = state[p] = {"momentum_buffer": _buffer(d.copy(), p._backend)}
-                    b = buf["momentum_buffer"]._arr
+                    buf = state[p] = {"momentum_buffer": _buffer(d.copy(), backend_of(p))}
+                    b = array_of(buf["momentum_buffer"])
                 else:
-                    b = s["momentum_buffer"]._arr
+                    b = array_of(s["momentum_buffer"])
                     b *= mu
                     b += d if damp == 0 else (1 - damp) * d
                 d = d + mu * b if nesterov else b
             w -= lr * d
-            p._bump()  # a write in place: tensors saved for backward now know they are stale
+            mark_written(p)  # a write in place: tensors saved for backward now know they are stale
 
 
 @_extend(Adam)
@@ -358,17 +358,17 @@ class _AdamOnArrays:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            w, d = p._arr, p.grad._arr
+            w, d = array_of(p), array_of(p.grad)
             s = state.get(p)
             if s is None:
-                xp = p._backend.xp
-                s = state[p] = {"step": 0, "exp_avg": _buffer(xp.zeros_like(w), p._backend),
-                                "exp_avg_sq": _buffer(xp.zeros_like(w), p._backend)}
+                xp = xp_of(p)
+                s = state[p] = {"step": 0, "exp_avg": _buffer(xp.zeros_like(w), backend_of(p)),
+                                "exp_avg_sq": _buffer(xp.zeros_like(w), backend_of(p))}
                 if amsgrad:
-                    s["max_exp_avg_sq"] = _buffer(xp.zeros_like(w), p._backend)
+                    s["max_exp_avg_sq"] = _buffer(xp.zeros_like(w), backend_of(p))
             s["step"] = t = s["step"] + 1
-            m, v = s["exp_avg"]._arr, s["exp_avg_sq"]._arr
-            xp = p._backend.xp
+            m, v = array_of(s["exp_avg"]), array_of(s["exp_avg_sq"])
+            xp = xp_of(p)
             if group.get("maximize"):
                 d = -d
             if wd != 0 and group.get("decoupled_weight_decay"):
@@ -383,12 +383,12 @@ class _AdamOnArrays:
             v *= beta2
             v += tmp
             if amsgrad:  # PyTorch: max_v ← max(max_v, v), and the step uses max_v
-                v = s["max_exp_avg_sq"]._arr
-                xp.maximum(v, s["exp_avg_sq"]._arr, out=v)
+                v = array_of(s["max_exp_avg_sq"])
+                xp.maximum(v, array_of(s["exp_avg_sq"]), out=v)
             denom = xp.sqrt(v, out=tmp)
             denom /= (1 - beta2 ** t) ** 0.5
             denom += eps
             update = xp.divide(m, denom, out=denom)
             update *= lr / (1 - beta1 ** t)
             w -= update
-            p._bump()
+            mark_written(p)

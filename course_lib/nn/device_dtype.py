@@ -7,7 +7,7 @@ __all__ = []
 
 
 from course_lib import storage
-from course_lib.autograd import no_grad
+from course_lib.autograd import backend_of, no_grad
 from course_lib.nn import Module
 from course_lib.protocols import parse_to_args
 from course_lib.storage import _extend
@@ -16,7 +16,7 @@ from course_lib.storage import _extend
 def _move(t, new):
     """Let tensor `t` hold `new`'s data, keeping the object (optimizers and names still point at it)."""
     t.data = new
-    t._backend = new._backend  # Tensor.data's setter keeps the old device
+    t._backend = backend_of(new)  # Tensor.data's setter keeps the old device
 
 
 @_extend(Module)

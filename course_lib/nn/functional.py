@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import Function, Tensor, is_grad_enabled, no_grad
+from course_lib.autograd import (Function, Tensor, array_of, backend_of, is_grad_enabled, no_grad, tensor_of,
+                                 xp_of)
 from course_lib.ops import where
 from course_lib.views import IndexAdd, _view_output
 from course_lib.creation import arange, rand, tensor
@@ -200,9 +201,9 @@ class ConstantPad(Function):
         for i in range(len(pad) // 2):
             widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
         ctx.key = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
-        out = a._backend.xp.full(tuple(n + lo + hi for (lo, hi), n in zip(widths, a.shape)), value,
-                                 dtype=a._arr.dtype)
-        out[ctx.key] = a._arr
+        out = xp_of(a).full(tuple(n + lo + hi for (lo, hi), n in zip(widths, a.shape)), value,
+                                 dtype=array_of(a).dtype)
+        out[ctx.key] = array_of(a)
         return out
 
     @staticmethod
@@ -244,9 +245,9 @@ class Affine(Function):
             ctx._torch_name = "ViewBackward0" if bias is not None else "UnsafeViewBackward0"
         elif bias is None:
             ctx._torch_name = "MmBackward0"
-        out = matmul_kernel(x._arr, weight._arr.T)  # the kernel checks shapes and dtypes, with PyTorch's errors
+        out = matmul_kernel(array_of(x), array_of(weight).T)  # the kernel checks shapes and dtypes, with PyTorch's errors
         if bias is not None:
-            out += bias._arr  # out is a fresh array: add the bias in place, no temporary
+            out += array_of(bias)  # out is a fresh array: add the bias in place, no temporary
         return out
 
     @staticmethod
@@ -256,11 +257,11 @@ class Affine(Function):
         if is_grad_enabled():  # create_graph: differentiable ops, so the gradient has a graph too
             g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
             return (grad @ w if need_x else None), (g2.mT @ x2 if need_w else None), (g2.sum(0) if need_b else None)
-        g, backend = grad._arr, grad._backend
+        g, backend = array_of(grad), backend_of(grad)
         g2 = g.reshape(-1, g.shape[-1])
-        gx = Tensor._from(np.matmul(g, w._arr), backend) if need_x else None
-        gw = Tensor._from(np.matmul(g2.T, x._arr.reshape(-1, x._arr.shape[-1])), backend) if need_w else None
-        gb = Tensor._from(g2.sum(0), backend) if need_b else None
+        gx = tensor_of(np.matmul(g, array_of(w)), backend) if need_x else None
+        gw = tensor_of(np.matmul(g2.T, array_of(x).reshape(-1, array_of(x).shape[-1])), backend) if need_w else None
+        gb = tensor_of(g2.sum(0), backend) if need_b else None
         return gx, gw, gb
 
 
@@ -304,7 +305,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, reduction):
-        x, t, xp = logits._arr, target._arr, logits._backend.xp
+        x, t, xp = array_of(logits), array_of(target), xp_of(logits)
         n, c = x.shape
         valid = t != ignore_index
         safe = xp.where(valid, t, 0)
@@ -312,7 +313,7 @@ class CrossEntropy(Function):
         if out_of_range.any():
             raise IndexError(f"Target {int(t[out_of_range][0])} is out of bounds.")
         logp = log_softmax_kernel(x, 1)
-        w = valid.astype(x.dtype) if weight is None else weight._arr[safe] * valid
+        w = valid.astype(x.dtype) if weight is None else array_of(weight)[safe] * valid
         rows = xp.arange(n)
         losses = -logp[rows, safe] * w
         ctx.save_for_backward(logits)
@@ -330,16 +331,16 @@ class CrossEntropy(Function):
         logits, = ctx.saved_tensors
         w = ctx.w * ctx.scale if ctx.reduction == "mean" else ctx.w
         if is_grad_enabled():  # create_graph: the same formula from differentiable ops
-            onehot = logits._backend.xp.zeros_like(ctx.logp)
+            onehot = xp_of(logits).zeros_like(ctx.logp)
             onehot[ctx.rows, ctx.safe] = 1
-            coef = Tensor._from(w[:, None], logits._backend)
+            coef = tensor_of(w[:, None], backend_of(logits))
             g = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
-            return (logits.softmax(1) - Tensor._from(onehot, logits._backend)) * coef * g, None, None, None, None
+            return (logits.softmax(1) - tensor_of(onehot, backend_of(logits))) * coef * g, None, None, None, None
         d = np.exp(ctx.logp)  # softmax, from the log-probabilities forward already computed
         d[ctx.rows, ctx.safe] -= 1
         d *= w[:, None]
-        d *= grad._arr[:, None] if ctx.reduction == "none" else grad._arr
-        return Tensor._from(d, logits._backend), None, None, None, None
+        d *= array_of(grad)[:, None] if ctx.reduction == "none" else array_of(grad)
+        return tensor_of(d, backend_of(logits)), None, None, None, None
 
 
 class Windows2d(Function):
@@ -367,7 +368,7 @@ class Windows2d(Function):
             order = [e for d in range(nd) for e in ((d, nd) if d == d0 else (d, nd + 1) if d == d1 else (d,))]
             return grad.permute(*order).reshape(ctx.shape), None, None, None
         recorded = is_grad_enabled()  # create_graph: the same adds, recorded op by op
-        out = Tensor._from(grad._backend.xp.zeros(ctx.shape, dtype=grad._arr.dtype), grad._backend)
+        out = tensor_of(xp_of(grad).zeros(ctx.shape, dtype=array_of(grad).dtype), backend_of(grad))
         key = [slice(None)] * len(ctx.shape)
         for i in range(kh):
             for j in range(kw):
@@ -375,7 +376,7 @@ class Windows2d(Function):
                 if recorded:
                     out = IndexAdd.apply(out, tuple(key), grad[..., i, j])
                 else:
-                    out._arr[tuple(key)] += grad._arr[..., i, j]
+                    array_of(out)[tuple(key)] += array_of(grad)[..., i, j]
         return out, None, None, None
 
 
@@ -430,8 +431,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
             raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {o} "
                                f"elements, but got bias of size {list(bias.shape)} instead")
         if bias.dtype is not input.dtype:
-            raise RuntimeError(f"Input type ({_TORCH_NAMES[input._arr.dtype][1]}) and bias type "
-                               f"({_TORCH_NAMES[bias._arr.dtype][1]}) should be the same")
+            raise RuntimeError(f"Input type ({_TORCH_NAMES[array_of(input).dtype][1]}) and bias type "
+                               f"({_TORCH_NAMES[array_of(bias).dtype][1]}) should be the same")
     if weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {_type_name(input.dtype)} but found {_type_name(weight.dtype)}")
     (ph, pw) = _pair(padding)
@@ -462,7 +463,7 @@ class ConvOutput(Function):
     @staticmethod
     def forward(ctx, out, input, weight):
         ctx.save_for_backward(input, weight)
-        return out._backend.xp.ascontiguousarray(out._arr)
+        return xp_of(out).ascontiguousarray(array_of(out))
 
     @staticmethod
     def backward(ctx, grad):
@@ -485,7 +486,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if input.ndim not in (3, 4):
         raise RuntimeError(f"max_pool2d: Expected 3D or 4D (batch mode) tensor for input, but got input of size: "
                            f"{list(input.shape)}")
-    if input._arr.dtype == np.bool_:
+    if array_of(input).dtype == np.bool_:
         raise NotImplementedError('"max_pool2d" not implemented for \'Bool\'')
     (kh, kw) = _pair(kernel_size)
     (sh, sw) = (kh, kw) if stride is None or stride == () else _pair(stride)
@@ -515,7 +516,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     extra_h = max(0, (oh - 1) * sh + ekh - (h + 2 * ph))  # ceil_mode: the last windows may hang over the edge
     extra_w = max(0, (ow - 1) * sw + ekw - (w + 2 * pw))
     if ph or pw or extra_h or extra_w:  # padding holds the dtype's lowest value: it never beats a real cell
-        input_padded = pad(input, (pw, pw + extra_w, ph, ph + extra_h), _lowest(input._arr.dtype))
+        input_padded = pad(input, (pw, pw + extra_w, ph, ph + extra_h), _lowest(array_of(input).dtype))
     else:
         input_padded = input
     d = input.ndim - 2  # the image's rows; its columns are d + 1
@@ -548,7 +549,7 @@ class MaxPick(Function):
     @staticmethod
     def forward(ctx, windows, first, input):
         ctx.save_for_backward(input)  # as PyTorch's pooling node does: changing the input in place before backward
-        w, xp = windows._arr, windows._backend.xp  # is an error (the cells below are a copy)
+        w, xp = array_of(windows), xp_of(windows)  # is an error (the cells below are a copy)
         kh, kw = w.shape[-2:]
         cells = xp.ascontiguousarray(xp.moveaxis(w, (-2, -1), (0, 1))).reshape(kh * kw, *w.shape[:-2])
         best = cells.max(axis=0)  # a NaN propagates, as in PyTorch
@@ -559,7 +560,7 @@ class MaxPick(Function):
     def backward(ctx, grad):
         ctx.saved_tensors  # the version check
         cells, best, first, (kh, kw) = ctx.cells, ctx.best, ctx.first, ctx.kernel
-        xp = grad._backend.xp
+        xp = xp_of(grad)
         k = xp.arange(kh * kw).reshape((-1,) + (1,) * best.ndim)
         hit = cells == best
         picked, found = xp.empty_like(hit), xp.zeros(best.shape, dtype=bool)
@@ -574,7 +575,7 @@ class MaxPick(Function):
                 last = kh * kw - 1 - xp.argmax(nan[::-1], axis=0)
                 picked = xp.where(nan.any(axis=0), k == last, picked)
         # the gradient in the cells-first layout (fast: whole slabs), then viewed in the windows' layout
-        g = where(Tensor._from(picked, grad._backend), grad.unsqueeze(0), 0.0)
+        g = where(tensor_of(picked, backend_of(grad)), grad.unsqueeze(0), 0.0)
         dims = tuple(range(2, 2 + best.ndim))
         return g.reshape(kh, kw, *best.shape).permute(*dims, 0, 1), None, None
 

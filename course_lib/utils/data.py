@@ -8,7 +8,7 @@ __all__ = ["Dataset", "TensorDataset", "default_collate", "DataLoader"]
 import numpy as np
 
 from course_lib import random_numbers
-from course_lib.autograd import Tensor
+from course_lib.autograd import Tensor, array_of, backend_of, tensor_of, xp_of
 from course_lib.views import stack
 from course_lib.creation import tensor
 from course_lib.dtypes import float64, int64
@@ -160,8 +160,8 @@ def _rows(t, index):
     """Rows `index` (an int array) of tensor t, as a new tensor: one gather instead of n items + stack."""
     if t.requires_grad:  # keep the graph, as indexing a tensor that requires grad does
         return t[tensor(index)]
-    xp = t._backend.xp
-    return Tensor._from(t._arr[index if xp is np else xp.asarray(index)], t._backend)
+    xp = xp_of(t)
+    return tensor_of(array_of(t)[index if xp is np else xp.asarray(index)], backend_of(t))
 
 
 @_extend(DataLoader)
