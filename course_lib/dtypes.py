@@ -13,10 +13,8 @@ __all__ = [
     "float16",
     "float32",
     "float64",
-    "as_dtype",
-    "dtype_of",
-    "torch_name",
 ]
+# Internal interface (used by later layers, not part of the learner's API): as_dtype, dtype_of, torch_name.
 
 
 import builtins

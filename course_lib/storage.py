@@ -4,16 +4,13 @@ __all__ = [
     "contiguous_strides",
     "index_to_position",
     "position_to_index",
-    "numel",
-    "normalize_dim",
     "is_contiguous_layout",
     "view_strides",
-    "infer_shape",
-    "flatten_shape",
     "StridedTensor",
     "expand_strides",
-    "silent_fp",
 ]
+# Internal interface (used by later layers, not part of the learner's API): numel, normalize_dim, infer_shape,
+# flatten_shape, silent_fp.
 
 
 import builtins
