@@ -28,7 +28,7 @@ import threading
 import numpy as np
 
 from course_lib import storage
-from course_lib.broadcast import binary, broadcast_shapes, unbroadcast
+from course_lib.kernels import binary, broadcast_shapes, unbroadcast
 from course_lib.dtypes import _TORCH_NAMES  # PyTorch's dtype names, for messages
 from course_lib.storage import StridedTensor, cpu_backend
 from course_lib.storage import _extend  # how a class grows across the cells of this notebook

@@ -51,7 +51,7 @@ import numpy as np
 
 from course_lib import storage
 from course_lib.autograd import Add, Function, Mul, SumTo, Tensor, _arr, _device_mismatch, _later, _needs
-from course_lib.broadcast import binary, matmul as matmul_kernel, result_type, true_divide, where as where_kernel
+from course_lib.kernels import binary, matmul as matmul_kernel, result_type, true_divide, where as where_kernel
 from course_lib.storage import _extend
 
 OPS = {}  # op name -> (its Function, differentiable?): tests/test_op_registry.py gradchecks every one

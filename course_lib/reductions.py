@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 
 from course_lib.autograd import Function, Tensor
-from course_lib.broadcast import (_check_reduction as check_reduction, amax, amin, argmax as argmax_kernel,
+from course_lib.kernels import (_check_reduction as check_reduction, amax, amin, argmax as argmax_kernel,
                                   argmin as argmin_kernel, log_softmax as log_softmax_kernel,
                                   logsumexp as logsumexp_kernel, mean as mean_kernel, reduce_dims, sum as sum_kernel,
                                   var as var_kernel)

@@ -31,7 +31,7 @@ import numpy as np
 from course_lib import indexing, random_numbers, storage, writes
 from course_lib.autograd import (Add, Clone, Function, Mul, SumTo, Tensor, _arr, _device_mismatch, _fresh, _later, _mode,
                                  enable_grad)
-from course_lib.broadcast import binary, cat as cat_kernel, stack as stack_kernel
+from course_lib.kernels import binary, cat as cat_kernel, stack as stack_kernel
 from course_lib.ops import Clamp, Div, Sub, register
 from course_lib.storage import StridedTensor, _extend, normalize_dim
 

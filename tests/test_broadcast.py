@@ -1,9 +1,9 @@
-"""Notebook 02's kernels (course_lib.broadcast) against NumPy, and against PyTorch's rules and messages."""
+"""Notebook 02's kernels (course_lib.kernels) against NumPy, and against PyTorch's rules and messages."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from course_lib import broadcast as B
+from course_lib import kernels as B
 from course_lib import factories, storage
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -483,7 +483,7 @@ def test_cat_stack_errors():
 
 def test_large_logsumexp_split_across_threads_matches_float64():
     """Above the threading threshold exp runs in slices on helper threads: the result must not change."""
-    from course_lib import broadcast as B
+    from course_lib import kernels as B
     a = np.random.default_rng(7).standard_normal((3, B._PARALLEL_MIN_UNARY // 2 + 11)).astype(np.float32)
     ref = np.log(np.exp(a.astype(np.float64) - a.max()).sum()) + a.max()
     np.testing.assert_allclose(B.logsumexp(a, (0, 1)), ref, rtol=1e-6)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import course_lib as cl
-from course_lib import broadcast
+from course_lib import kernels
 import course_lib.nn.functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +39,8 @@ INTERRUPTS = """
     import os, random, signal, sys, threading, time
     import numpy as np
     import course_lib as torch
-    from course_lib import broadcast
-    broadcast._threads = 2
+    from course_lib import kernels
+    kernels._threads = 2
     seconds, seed = float(sys.argv[1]) if len(sys.argv) > 1 else {seconds}, {seed}
     rng = random.Random(seed)
     g = np.random.default_rng(seed)
@@ -127,8 +127,8 @@ THREADS = """
     import threading
     import numpy as np
     import course_lib as torch
-    from course_lib import broadcast
-    broadcast._threads = 2
+    from course_lib import kernels
+    kernels._threads = 2
     n = 1 << 22
     xs = [torch.full((n,), float(i)) for i in range(6)]
     start, errors, wrong = threading.Barrier(6), [], []
@@ -230,7 +230,7 @@ def _traced_mb():
 
 
 def test_split_ops_keep_nothing_alive(monkeypatch):
-    monkeypatch.setattr(broadcast, "_threads", 2)
+    monkeypatch.setattr(kernels, "_threads", 2)
     tracemalloc.start()
     try:
         before = _traced_mb()
@@ -291,8 +291,8 @@ def test_cgroup_cpu_quota_is_read(monkeypatch, files, expected):
             raise FileNotFoundError(path)
         return io.StringIO(files[path])
 
-    monkeypatch.setattr(broadcast, "open", fake_open, raising=False)
-    assert broadcast._cgroup_cpu_limit() == expected
+    monkeypatch.setattr(kernels, "open", fake_open, raising=False)
+    assert kernels._cgroup_cpu_limit() == expected
 
 
 def test_threads_and_blas_follow_a_real_cpu_quota():
@@ -310,7 +310,7 @@ def test_threads_and_blas_follow_a_real_cpu_quota():
         pytest.skip(f"cannot make a cgroup here: {e}")
     try:
         code = (f"import os; open('{group}/cgroup.procs', 'w').write(str(os.getpid()))\n"
-                "import course_lib.broadcast as b, threadpoolctl\n"
+                "import course_lib.kernels as b, threadpoolctl\n"
                 "print(b.usable_cpus(), b._threads, max(l['num_threads'] for l in threadpoolctl.threadpool_info()"
                 " if l['user_api'] == 'blas'))")
         rc, out = _child(code, timeout=60)
@@ -324,9 +324,9 @@ CTRL_C_AT_EVERY_LINE = """
     import os, signal, sys, threading, time
     import numpy as np
     import course_lib as torch
-    from course_lib import broadcast
-    broadcast._threads = 2
-    code = broadcast._run_pieces.__code__
+    from course_lib import kernels
+    kernels._threads = 2
+    code = kernels._run_pieces.__code__
     x = torch.from_numpy(np.arange(1 << 22, dtype=np.float32))
     ref = np.arange(1 << 22, dtype=np.float32) * 2
     lines = sorted({l for _, _, l in code.co_lines() if l is not None})
@@ -341,7 +341,7 @@ CTRL_C_AT_EVERY_LINE = """
     threading.Thread(target=watchdog, daemon=True).start()
     caught = 0
     for line in lines:
-        broadcast._helpers = None  # as in a fresh process: the first split op starts the helpers
+        kernels._helpers = None  # as in a fresh process: the first split op starts the helpers
         target[0], fired = line, [False]
         def local(frame, event, arg):
             if event == "line" and frame.f_lineno == line and not fired[0]:
@@ -383,20 +383,20 @@ def test_a_parent_cgroups_quota_binds_its_children(monkeypatch):
             raise FileNotFoundError(path)
         return io.StringIO(files[path])
 
-    monkeypatch.setattr(broadcast, "open", fake_open, raising=False)
-    assert broadcast._cgroup_cpu_limit() == 1
+    monkeypatch.setattr(kernels, "open", fake_open, raising=False)
+    assert kernels._cgroup_cpu_limit() == 1
     del files["/sys/fs/cgroup/cpu/outer/inner/cpu.cfs_quota_us"]  # no quota of its own: the parent's
-    assert broadcast._cgroup_cpu_limit() == 1
+    assert kernels._cgroup_cpu_limit() == 1
 
 
 def test_split_ops_keep_numpys_error_callback(monkeypatch):
-    monkeypatch.setattr(broadcast, "_threads", 2)
+    monkeypatch.setattr(kernels, "_threads", 2)
     calls = []
     old = np.seterrcall(lambda kind, flag: calls.append(kind))
     try:
         with np.errstate(over="call"):
             big = np.full(1 << 22, 3e38, np.float32)
-            out = broadcast.binary(np.multiply, big, big)  # split across the helpers, every element overflows
+            out = kernels.binary(np.multiply, big, big)  # split across the helpers, every element overflows
     finally:
         np.seterrcall(old)
     assert np.isinf(out).all() and calls, "the caller's np.seterrcall function was not used by the helpers"
@@ -404,16 +404,16 @@ def test_split_ops_keep_numpys_error_callback(monkeypatch):
 
 @pytest.mark.parametrize("case", ["T + T", "T * 2", "P + P", "T + C"])
 def test_split_results_keep_the_layout_of_the_unsplit_call(monkeypatch, case):
-    monkeypatch.setattr(broadcast, "_threads", 2)
+    monkeypatch.setattr(kernels, "_threads", 2)
     g = np.random.default_rng(0)
     m, n = (g.standard_normal((700, 600)).astype(np.float32) for _ in range(2))
     p = g.standard_normal((60, 70, 100)).astype(np.float32).transpose(2, 0, 1)  # a permuted 3-D view
     a, b = {"T + T": (m.T, n.T), "T * 2": (m.T, 2.0), "P + P": (p, p + 1), "T + C": (m.T, n.T.copy())}[case]
     ufunc = np.multiply if case == "T * 2" else np.add
     calls = []
-    run = broadcast._run_pieces
-    monkeypatch.setattr(broadcast, "_run_pieces", lambda jobs: (calls.append(len(jobs)), run(jobs))[1])
-    got, ref = broadcast.binary(ufunc, a, b), ufunc(a, b)
+    run = kernels._run_pieces
+    monkeypatch.setattr(kernels, "_run_pieces", lambda jobs: (calls.append(len(jobs)), run(jobs))[1])
+    got, ref = kernels.binary(ufunc, a, b), ufunc(a, b)
     assert calls, "not split"
     assert np.array_equal(got, ref) and got.strides == ref.strides, (got.strides, ref.strides)
 

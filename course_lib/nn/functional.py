@@ -37,7 +37,7 @@ from course_lib.ops import where
 from course_lib.views import IndexAdd, _view_output
 from course_lib.creation import arange, rand, tensor
 from course_lib.functional import _name_builtin_nodes
-from course_lib.broadcast import log_softmax as log_softmax_kernel, matmul as matmul_kernel
+from course_lib.kernels import log_softmax as log_softmax_kernel, matmul as matmul_kernel
 from course_lib.dtypes import _TORCH_NAMES  # PyTorch's dtype names, for messages
 
 

@@ -2,10 +2,10 @@
 
 # target -> a correct solution, written differently from the reference, that records its calls with course_spy
 SOLUTIONS = {
-    "broadcast:broadcast_shapes": '''
+    "kernels:broadcast_shapes": '''
 def broadcast_shapes(*shapes) -> tuple:
     import course_spy
-    course_spy.hit("broadcast:broadcast_shapes")
+    course_spy.hit("kernels:broadcast_shapes")
     longest = max((len(s) for s in shapes), default=0)
     padded = [(1,) * (longest - len(s)) + tuple(s) for s in shapes]
     out = []
@@ -16,20 +16,20 @@ def broadcast_shapes(*shapes) -> tuple:
         out.append(big.pop() if big else 1)
     return tuple(out)
 ''',
-    "broadcast:_operands": '''
+    "kernels:_operands": '''
 def _operands(a, b):
     import course_spy
-    course_spy.hit("broadcast:_operands")
+    course_spy.hit("kernels:_operands")
     shapes = [x.shape for x in (a, b) if hasattr(x, "shape")]
     if len(shapes) == 2:
         broadcast_shapes(*shapes)
     want = result_type(a, b)
     return tuple(x if not hasattr(x, "shape") or x.dtype == want else x.astype(want) for x in (a, b))
 ''',
-    "broadcast:unbroadcast": '''
+    "kernels:unbroadcast": '''
 def unbroadcast(grad, shape):
     import course_spy
-    course_spy.hit("broadcast:unbroadcast")
+    course_spy.hit("kernels:unbroadcast")
     while grad.ndim > len(shape):
         grad = grad.sum(axis=0)
     for d, n in enumerate(shape):
@@ -49,9 +49,9 @@ assert a.grad.tolist() == [[10.0], [10.0], [10.0]], a.grad
 '''
 
 WRONG = {
-    "broadcast:unbroadcast": ('''
+    "kernels:unbroadcast": ('''
 def unbroadcast(grad, shape):
     return grad.sum(axis=tuple(range(grad.ndim - len(shape))))   # forgets the dims stretched from 1
-''', "✗ broadcast:unbroadcast: grad (2, 3, 4) summed to shape (3, 1) came back with shape (3, 4); course_lib uses "
+''', "✗ kernels:unbroadcast: grad (2, 3, 4) summed to shape (3, 1) came back with shape (3, 4); course_lib uses "
      "the reference version until this passes"),
 }
