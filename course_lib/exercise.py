@@ -27,7 +27,9 @@ import builtins
 import dis
 import importlib
 import inspect
+import linecache
 import os
+import re
 import sys
 import textwrap
 import traceback
@@ -299,6 +301,34 @@ def load_saved(folder: Path | None = None) -> list[str]:
 
 # --- the check cell -------------------------------------------------------------------------------------------------
 
+def _where(tb, fn) -> str:
+    """Where an error in a check came from, in the learner's terms: the line of their function that raised (not
+    the library's innermost frame), and the check that was running with the values of its small variables."""
+    frames = list(traceback.walk_tb(tb))
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    mine = [(f, n) for f, n in frames if f.f_code is code]
+    if mine:
+        frame, lineno = mine[-1]
+        where = f"line {lineno - code.co_firstlineno + 1} of your {code.co_name}"
+    else:  # it raised in code of the library your function called, or in the check itself
+        frame, lineno = frames[-1]
+        where = f"line {lineno} of {frame.f_code.co_name}"
+    check, check_line = frames[0]
+    text = linecache.getline(check.f_code.co_filename, check_line).strip()
+    lambdas = set(re.findall(r"lambda\s+([\w\s,=*]*):", text))
+    params = {p.strip(" *").split("=")[0] for group in lambdas for p in group.split(",")}
+    shown = []
+    for name in dict.fromkeys(re.findall(r"(?<![\w.])([A-Za-z_]\w*)(?!\s*\()", text)):
+        if name in params or name not in check.f_locals:
+            continue
+        value = check.f_locals[name]
+        if isinstance(value, (bool, int, float, str, tuple, list, type(None))) and len(repr(value)) <= 40:
+            shown.append(f"{name}={value!r}")
+    if text:
+        where += f", in the check {text[:80]!r}" + (f" with {', '.join(shown)}" if shown else "")
+    return where
+
+
 class exercise:  # noqa: N801 - used like a function: `with exercise(target, fn):`
     """Check your `fn` for `target` in a `with` block; see the module docstring."""
 
@@ -334,8 +364,7 @@ class exercise:  # noqa: N801 - used like a function: `with exercise(target, fn)
         elif isinstance(error, ExerciseFailed):
             line = f"✗ {target}: {error}; course_lib uses the reference version until this passes"
         else:
-            where = traceback.extract_tb(tb)[-1]
-            line = (f"✗ {target}: {type(error).__name__}: {error} (line {where.lineno} of {where.name}); "
+            line = (f"✗ {target}: {type(error).__name__}: {error} ({_where(tb, self.fn)}); "
                     "course_lib uses the reference version until this passes")
         _use_reference(target, self.fn)
         saved = _file_for(folder, target)
