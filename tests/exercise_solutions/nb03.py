@@ -36,6 +36,14 @@ def _accumulate(a, b):
         return b
     return b + a
 ''',
+    "ops:Tanh.backward": '''
+@staticmethod
+def backward(ctx, grad):
+    import course_spy
+    course_spy.hit("ops:Tanh.backward")
+    t = ctx.saved_output
+    return (1 + t) * (1 - t) * grad                    # 1 - t^2, factored
+''',
     "views:Permute.backward": '''
 @staticmethod
 def backward(ctx, grad):
@@ -101,12 +109,21 @@ h2 = h * h + h                                        # Mul; h meets twice: _dep
 c0 = torch.ones(3, 1, 1, requires_grad=True)
 c = c0.expand(3, 2, 5)                                # Expand
 (h2 * c).sum(1).sum().backward()                      # Sum
+v = torch.randn(2, 3, requires_grad=True)
+torch.nn.Tanh()(v).sum().backward()                   # Tanh, as a layer of notebook 05 calls it
+assert np.allclose(v.grad.numpy(), 1 - np.tanh(v.detach().numpy()) ** 2, atol=1e-5), v.grad
 assert w.grad.shape == (4, 3) and c0.grad.shape == (3, 1, 1)
 xw = x.numpy() @ w.detach().numpy()
 assert np.allclose(c0.grad.numpy().ravel(), (xw * xw + xw).sum((0, 1)), atol=1e-4), c0.grad
 '''
 
 WRONG = {
+    "ops:Tanh.backward": ('''
+@staticmethod
+def backward(ctx, grad):
+    return 1 - ctx.saved_output ** 2              # forgets to multiply by the gradient that arrived
+''', "✗ ops:Tanh.backward: tanh of shape (3, 4): input 0 of shape (3, 4): the gradient differs from finite "
+     "differences; course_lib uses the reference version until this passes"),
     "views:Permute.backward": ('''
 @staticmethod
 def backward(ctx, grad):
