@@ -43,7 +43,7 @@ _PACKAGE = "course_lib"
 COURSE_TARGETS = [
     "storage:contiguous_strides", "storage:index_to_position", "storage:is_contiguous_layout",  # 01
     "storage:view_strides", "storage:expand_strides",  # 01
-    "kernels:broadcast_shapes", "kernels:_operands", "kernels:unbroadcast",  # 02
+    "kernels:broadcast_shapes", "kernels:_operands", "kernels:reduce_dims", "kernels:unbroadcast",  # 02
     "autograd:Mul.backward", "autograd:_dependencies", "autograd:_accumulate", "views:Permute.backward",  # 03
     "views:Expand.backward", "ops:MatMul.backward", "reductions:Sum.backward",
     "nn:Module.__setattr__", "nn:Module.named_modules", "nn:Linear.forward",  # 05
