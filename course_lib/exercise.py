@@ -46,7 +46,7 @@ COURSE_TARGETS = [
     "kernels:broadcast_shapes", "kernels:_operands", "kernels:reduce_dims", "kernels:unbroadcast",  # 02
     "autograd:Mul.backward", "autograd:_dependencies", "autograd:_accumulate", "views:Permute.backward",  # 03
     "views:Expand.backward", "ops:MatMul.backward", "reductions:Sum.backward",
-    "nn:Module.__setattr__", "nn:Module.named_modules", "nn:Linear.forward",  # 05
+    "nn:Module.__setattr__", "nn:Module.named_modules", "nn:Module.state_dict", "nn:Linear.forward",  # 05
     "optim:Optimizer.zero_grad", "optim:SGD._update", "optim:Adam._update",  # 06
 ]
 _REFERENCE: dict[str, object] = {}  # target -> the reference object (function, or the raw class attribute)
