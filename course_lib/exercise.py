@@ -45,10 +45,10 @@ _PACKAGE = "course_lib"
 COURSE_TARGETS = [
     "storage:contiguous_strides", "storage:index_to_position", "storage:is_contiguous_layout",  # 01
     "storage:view_strides", "storage:expand_strides",  # 01
-    "kernels:broadcast_shapes", "kernels:_operands", "kernels:unbroadcast",  # 02
+    "kernels:broadcast_shapes", "kernels:_operands", "kernels:reduce_dims", "kernels:unbroadcast",  # 02
     "autograd:Mul.backward", "autograd:_dependencies", "autograd:_accumulate", "ops:Tanh.backward",  # 03
     "views:Permute.backward", "views:Expand.backward", "ops:MatMul.backward", "reductions:Sum.backward",
-    "nn:Module.__setattr__", "nn:Module.named_modules", "nn:Linear.forward",  # 05
+    "nn:Module.__setattr__", "nn:Module.named_modules", "nn:Module.state_dict", "nn:Linear.forward",  # 05
     "optim:Optimizer.zero_grad", "optim:SGD._update", "optim:Adam._update",  # 06
 ]
 _REFERENCE: dict[str, object] = {}  # target -> the reference object (function, or the raw class attribute)

@@ -162,6 +162,12 @@ def clamp(a, min=None, max=None):
 
 # -- reductions --------------------------------------------------------------------
 
+def _repeated_dim(axes):
+    """PyTorch's words for a dim named twice in a reduction (the message only: reduce_dims raises it)."""
+    twice = next(d for d in axes if axes.count(d) > 1)
+    return f"dim {twice} appears multiple times in the list of dims"
+
+
 def reduce_dims(dim, ndim):
     """Normalize `dim` (None, an int, or a tuple of ints, negatives allowed) to a tuple of axes. None and an empty
     tuple both mean every dim, as in PyTorch."""
@@ -170,8 +176,7 @@ def reduce_dims(dim, ndim):
     if isinstance(dim, (tuple, list)):
         axes = tuple(normalize_dim(d, ndim) for d in dim)
         if len(set(axes)) != len(axes):
-            twice = next(d for d in axes if axes.count(d) > 1)
-            raise RuntimeError(f"dim {twice} appears multiple times in the list of dims")
+            raise RuntimeError(_repeated_dim(axes))
         return axes if ndim else ()
     d = normalize_dim(dim, ndim)  # checked on a 0-d tensor too: only 0 and -1 name its one "dim"
     return (d,) if ndim else ()

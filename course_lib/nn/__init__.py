@@ -362,7 +362,8 @@ class _ModuleState:
 
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """An ordered dict name → tensor of every parameter and persistent buffer, with dotted keys
-        ('0.weight', 'encoder.fc.bias'): the module's whole learned state."""
+        ('0.weight', 'encoder.fc.bias'): the module's whole learned state. Each module adds its own parameters,
+        then its persistent buffers, then its children's, in registration order."""
         if destination is None:
             destination = OrderedDict()
         for name, p in self._parameters.items():

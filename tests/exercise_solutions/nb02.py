@@ -26,6 +26,21 @@ def _operands(a, b):
     want = result_type(a, b)
     return tuple(x if not hasattr(x, "shape") or x.dtype == want else x.astype(want) for x in (a, b))
 ''',
+    "kernels:reduce_dims": '''
+def reduce_dims(dim, ndim):
+    import course_spy
+    course_spy.hit("kernels:reduce_dims")
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        return tuple(range(ndim))
+    axes = []
+    for d in dims:  # one at a time, refusing a repeat as soon as it comes
+        axis = normalize_dim(d, ndim)
+        if axis in axes:
+            raise RuntimeError(f"dim {d} is given twice")
+        axes.append(axis)
+    return tuple(axes) if ndim > 0 else ()
+''',
     "kernels:unbroadcast": '''
 def unbroadcast(grad, shape):
     import course_spy
@@ -46,9 +61,17 @@ a = torch.ones(3, 1, requires_grad=True)
 b = torch.tensor([1, 2, 3, 4], dtype=torch.int64)
 (a * b + 0.5).sum().backward()
 assert a.grad.tolist() == [[10.0], [10.0], [10.0]], a.grad
+assert torch.ones(2, 3, 4).sum((0, -1)).tolist() == [8.0, 8.0, 8.0]
 '''
 
 WRONG = {
+    "kernels:reduce_dims": ('''
+def reduce_dims(dim, ndim):
+    if dim is None:
+        return tuple(range(ndim))
+    return tuple(dim) if isinstance(dim, tuple) else (normalize_dim(dim, ndim),)   # () and negatives in a tuple
+''', "✗ kernels:reduce_dims: dim=(), ndim=3: it returned (), which are not the dims to reduce; course_lib uses the "
+     "reference version until this passes"),
     "kernels:unbroadcast": ('''
 def unbroadcast(grad, shape):
     return grad.sum(axis=tuple(range(grad.ndim - len(shape))))   # forgets the dims stretched from 1

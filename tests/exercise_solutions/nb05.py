@@ -41,6 +41,22 @@ def named_modules(self, memo=None, prefix="", remove_duplicate=True):
                     if child is not None]
         stack.extend(reversed(children))
 ''',
+    "nn:Module.state_dict": '''
+def state_dict(self, destination=None, prefix="", keep_vars=False):
+    import course_spy
+    course_spy.hit("nn:Module.state_dict")
+    out = OrderedDict() if destination is None else destination
+    todo = [(prefix, self)]  # an explicit stack instead of recursion: children pushed in reverse, popped in order
+    while todo:
+        at, module = todo.pop()
+        buffers = [(n, b) for n, b in module._buffers.items() if n not in module._non_persistent]
+        for name, value in list(module._parameters.items()) + buffers:
+            if value is not None:
+                out[at + name] = value if keep_vars else value.detach()
+        todo.extend(reversed([(at + name + ".", child) for name, child in module._modules.items()
+                              if child is not None]))
+    return out
+''',
     "nn:Linear.forward": '''
 def forward(self, input):
     import course_spy
@@ -59,10 +75,24 @@ model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
 assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
 out = model(torch.randn(5, 4))
 assert tuple(out.shape) == (5, 3)
+assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
 '''
 
 # target -> (a wrong solution, the exact line its check prints)
 WRONG = {
+    "nn:Module.state_dict": ('''
+def state_dict(self, destination=None, prefix="", keep_vars=False):
+    destination = OrderedDict() if destination is None else destination
+    for name, p in self._parameters.items():   # forgets the buffers
+        if p is not None:
+            destination[prefix + name] = p if keep_vars else p.detach()
+    for name, child in self._modules.items():
+        if child is not None:
+            child.state_dict(destination, prefix + name + ".", keep_vars)
+    return destination
+''', "✗ nn:Module.state_dict: a Module with two buffers (one non-persistent) and a Pipeline whose second slot is "
+     "None: state_dict() has the keys ['inner.gain', 'inner.first.scale', 'inner.first.shift']; course_lib uses the "
+     "reference version until this passes"),
     "nn:Module.named_modules": ('''
 def named_modules(self, memo=None, prefix="", remove_duplicate=True):
     yield prefix, self   # no memo: a module reached twice is listed twice
