@@ -48,6 +48,7 @@ COURSE_TARGETS = [
     "kernels:broadcast_shapes", "kernels:_operands", "kernels:reduce_dims", "kernels:unbroadcast",  # 02
     "autograd:Mul.backward", "autograd:_dependencies", "autograd:_accumulate", "ops:Tanh.backward",  # 03
     "views:Permute.backward", "views:Expand.backward", "ops:MatMul.backward", "reductions:Sum.backward",
+    "reductions:Mean.backward",
     "nn:Module.__setattr__", "nn:Module.named_modules", "nn:Module.state_dict", "nn:Linear.forward",  # 05
     "optim:Optimizer.zero_grad", "optim:SGD._update", "optim:Adam._update",  # 06
 ]

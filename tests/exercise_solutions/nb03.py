@@ -97,6 +97,19 @@ def backward(ctx, grad):
             grad = grad.unsqueeze(d)
     return grad.expand(*ctx.shape), None, None
 ''',
+    "reductions:Mean.backward": '''
+@staticmethod
+def backward(ctx, grad):
+    import course_spy
+    course_spy.hit("reductions:Mean.backward")
+    n = 1
+    for d in ctx.axes:
+        n *= ctx.shape[d]
+    for d in sorted(ctx.axes):                         # put the averaged dims back, one at a time
+        if grad.ndim < len(ctx.shape):
+            grad = grad.unsqueeze(d)
+    return grad.expand(*ctx.shape) * (1.0 / n), None, None
+''',
 }
 
 # code that makes course_lib call each target, run in a fresh kernel after the exercise notebooks ran
@@ -108,13 +121,13 @@ h = (x @ w).permute(2, 0, 1)                          # MatMul, Permute
 h2 = h * h + h                                        # Mul; h meets twice: _dependencies, _accumulate
 c0 = torch.ones(3, 1, 1, requires_grad=True)
 c = c0.expand(3, 2, 5)                                # Expand
-(h2 * c).sum(1).sum().backward()                      # Sum
+(h2 * c).sum(1).mean().backward()                     # Sum, Mean
 v = torch.randn(2, 3, requires_grad=True)
 torch.nn.Tanh()(v).sum().backward()                   # Tanh, as a layer of notebook 05 calls it
 assert np.allclose(v.grad.numpy(), 1 - np.tanh(v.detach().numpy()) ** 2, atol=1e-5), v.grad
 assert w.grad.shape == (4, 3) and c0.grad.shape == (3, 1, 1)
 xw = x.numpy() @ w.detach().numpy()
-assert np.allclose(c0.grad.numpy().ravel(), (xw * xw + xw).sum((0, 1)), atol=1e-4), c0.grad
+assert np.allclose(c0.grad.numpy().ravel(), (xw * xw + xw).sum((0, 1)) / 15, atol=1e-4), c0.grad  # mean of 3 x 5
 '''
 
 WRONG = {
