@@ -296,7 +296,7 @@ def load_saved(folder: Path | None = None) -> list[str]:
             installed.append(target)
         except Exception as e:  # noqa: BLE001 - any failure means: use the reference, and say why once
             _say_once(path.name, "load", f"○ {path.name}: could not load your saved code "
-                      f"({type(e).__name__}: {e}); course_lib uses the reference version")
+                      f"({type(e).__name__}: {e}); course_lib and this notebook use the reference version")
     return installed
 
 
@@ -361,12 +361,12 @@ class exercise:  # noqa: N801 - used like a function: `with exercise(target, fn)
         if folder is None:  # solution mode: a failing check is a real failure of the course
             return False
         if isinstance(error, NotImplementedError):
-            line = f"○ {target}: not written yet; course_lib uses the reference version"
+            line = f"○ {target}: not written yet; course_lib and this notebook use the reference version"
         elif isinstance(error, ExerciseFailed):
-            line = f"✗ {target}: {error}; course_lib uses the reference version until this passes"
+            line = f"✗ {target}: {error}; course_lib and this notebook use the reference version until this passes"
         else:
             line = (f"✗ {target}: {type(error).__name__}: {error} ({_where(tb, self.fn)}); "
-                    "course_lib uses the reference version until this passes")
+                    "course_lib and this notebook use the reference version until this passes")
         _use_reference(target, self.fn)
         saved = _file_for(folder, target)
         if saved.exists():

@@ -105,7 +105,7 @@ print(course_lib.arange(6.).view(2, 3).t().reshape(6).tolist())
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[1] == ("✗ storage:view_strides: a transposed (2, 3) cannot be flattened without a copy; "
-                        "course_lib uses the reference version until this passes")
+                        "course_lib and this notebook use the reference version until this passes")
     assert "library uses the reference: True" in out.stdout and "notebook name now the reference: True" in out.stdout
     assert "[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]" in out.stdout
     assert not (tmp_path / "mine" / "storage__view_strides.py").exists()  # the earlier passing version is withdrawn
@@ -123,7 +123,7 @@ def view_strides(shape, strides, new_shape):
 print(course_lib.arange(6.).view(3, 2).tolist())
 """, mine=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0] == "○ storage:view_strides: not written yet; course_lib uses the reference version"
+    assert out.stdout.splitlines()[0] == "○ storage:view_strides: not written yet; course_lib and this notebook use the reference version"
     assert out.stdout.splitlines()[1].startswith("✗ storage:view_strides: IndexError: tuple index out of range (line ")
     assert "[[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]" in out.stdout
 

@@ -283,7 +283,7 @@ def test_checks_fail_helpfully_on_the_stubs(path, tmp_path, monkeypatch):
             e = expected_fail[i]
             text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
             for target in e["targets"]:
-                line = f"○ {target}: not written yet; course_lib uses the reference version"
+                line = f"○ {target}: not written yet; course_lib and this notebook use the reference version"
                 if line not in text.splitlines():
                     problems.append(f"cell {i} (the check of {target}) did not say {line!r}; it printed:\n{text}")
             if errors:

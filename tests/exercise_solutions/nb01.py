@@ -89,10 +89,10 @@ def contiguous_strides(shape):
         step *= max(size, 1)
     return tuple(strides)
 ''', "✗ storage:contiguous_strides: shape (2, 3): it returned (1, 2), which are not the strides of a fresh C-order "
-     "tensor; course_lib uses the reference version until this passes"),
+     "tensor; course_lib and this notebook use the reference version until this passes"),
     "storage:expand_strides": ('''
 def expand_strides(shape, strides, sizes):
     return (0,) * (len(sizes) - len(shape)) + tuple(strides)   # forgets that a dim grown from 1 repeats its cell
 ''', "✗ storage:expand_strides: shape (2, 1, 4) strides (12, 4, 1) expanded to (2, 5, 4): strides (12, 4, 1) read "
-     "other elements; course_lib uses the reference version until this passes"),
+     "other elements; course_lib and this notebook use the reference version until this passes"),
 }

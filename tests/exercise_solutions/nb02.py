@@ -70,11 +70,9 @@ def reduce_dims(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     return tuple(dim) if isinstance(dim, tuple) else (normalize_dim(dim, ndim),)   # () and negatives in a tuple
-''', "✗ kernels:reduce_dims: dim=(), ndim=3: it returned (), which are not the dims to reduce; course_lib uses the "
-     "reference version until this passes"),
+''', "✗ kernels:reduce_dims: dim=(), ndim=3: it returned (), which are not the dims to reduce; course_lib and this notebook use the reference version until this passes"),
     "kernels:unbroadcast": ('''
 def unbroadcast(grad, shape):
     return grad.sum(axis=tuple(range(grad.ndim - len(shape))))   # forgets the dims stretched from 1
-''', "✗ kernels:unbroadcast: grad (2, 3, 4) summed to shape (3, 1) came back with shape (3, 4); course_lib uses "
-     "the reference version until this passes"),
+''', "✗ kernels:unbroadcast: grad (2, 3, 4) summed to shape (3, 1) came back with shape (3, 4); course_lib and this notebook use the reference version until this passes"),
 }

@@ -136,17 +136,17 @@ WRONG = {
 def backward(ctx, grad):
     return grad, None                             # hands the expanded gradient back without summing it
 ''', "✗ views:Expand.backward: expand from (4,) to (3, 4): input 0 of shape (4,): the gradient has shape (3, 4); "
-     "course_lib uses the reference version until this passes"),
+     "course_lib and this notebook use the reference version until this passes"),
     "ops:Tanh.backward": ('''
 @staticmethod
 def backward(ctx, grad):
     return 1 - ctx.saved_output ** 2              # forgets to multiply by the gradient that arrived
 ''', "✗ ops:Tanh.backward: tanh of shape (3, 4): input 0 of shape (3, 4): the gradient differs from finite "
-     "differences; course_lib uses the reference version until this passes"),
+     "differences; course_lib and this notebook use the reference version until this passes"),
     "views:Permute.backward": ('''
 @staticmethod
 def backward(ctx, grad):
     return grad.permute(*ctx.dims), None          # permutes again instead of undoing the permutation
 ''', "✗ views:Permute.backward: permute(2, 0, 1) of a (2, 3, 4) tensor: input 0 of shape (2, 3, 4): the gradient "
-     "has shape (3, 4, 2); course_lib uses the reference version until this passes"),
+     "has shape (3, 4, 2); course_lib and this notebook use the reference version until this passes"),
 }

@@ -91,8 +91,7 @@ def state_dict(self, destination=None, prefix="", keep_vars=False):
             child.state_dict(destination, prefix + name + ".", keep_vars)
     return destination
 ''', "✗ nn:Module.state_dict: a Module with two buffers (one non-persistent) and a Pipeline whose second slot is "
-     "None: state_dict() has the keys ['inner.gain', 'inner.first.scale', 'inner.first.shift']; course_lib uses the "
-     "reference version until this passes"),
+     "None: state_dict() has the keys ['inner.gain', 'inner.first.scale', 'inner.first.shift']; course_lib and this notebook use the reference version until this passes"),
     "nn:Module.named_modules": ('''
 def named_modules(self, memo=None, prefix="", remove_duplicate=True):
     yield prefix, self   # no memo: a module reached twice is listed twice
@@ -100,5 +99,5 @@ def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         if child is not None:
             yield from child.named_modules(memo, prefix + "." + name if prefix else name, remove_duplicate)
 ''', "✗ nn:Module.named_modules: one Affine under two names: named_modules() gave ['', 'first', 'second']; "
-     "course_lib uses the reference version until this passes"),
+     "course_lib and this notebook use the reference version until this passes"),
 }

@@ -96,6 +96,5 @@ def _update(self, group):
         for p in group["params"]:
             if p.grad is not None:
                 p -= group["lr"] * p.grad   # momentum and weight decay forgotten
-''', "✗ optim:SGD._update: momentum on quadratic: the path leaves the plain NumPy one; course_lib uses the "
-     "reference version until this passes"),
+''', "✗ optim:SGD._update: momentum on quadratic: the path leaves the plain NumPy one; course_lib and this notebook use the reference version until this passes"),
 }
