@@ -11,11 +11,11 @@ from .devices import device
 from .random_numbers import manual_seed
 from .kernels import broadcast_shapes
 from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .ops import abs, clamp, cos, exp, log, matmul, maximum, minimum, neg, pow, relu, sigmoid, sin, sqrt, tanh, where
+from .ops import abs, clamp, cos, exp, log, log10, matmul, maximum, minimum, neg, pow, relu, sigmoid, sin, sqrt, tanh, where
 from .views import cat, stack
 from .reductions import log_softmax, logsumexp, mean, softmax, std, sum, var
-from .creation import (arange, empty, eye, from_numpy, full, full_like, is_tensor, linspace, ones, ones_like, rand,
-                       randint, randn, randperm, tensor, zeros, zeros_like)
+from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace, ones, ones_like,
+                       rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .checks import gradcheck
 from .functional import (allclose, argmax, argmin, broadcast_to, chunk, clone, concatenate, detach, equal, flatten,
                          isclose, max, min, numel, permute, reshape, split, squeeze, t, transpose, unsqueeze)

@@ -21,6 +21,9 @@ __all__ = [
     "full_like",
     "from_numpy",
     "is_tensor",
+    "empty_like",
+    "rand_like",
+    "randn_like",
 ]
 
 
@@ -69,3 +72,18 @@ def is_tensor(x):
 
 
 _later.tensor = tensor  # the engine makes a gradient given as a list a tensor with it
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+    """A tensor shaped like `input` (its values are not to be read: here they are zeros)."""
+    return empty(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Uniform [0, 1) numbers shaped like `input`, in its dtype and on its device unless told otherwise."""
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Standard normal numbers shaped like `input`, in its dtype and on its device unless told otherwise."""
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)

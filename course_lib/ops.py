@@ -41,6 +41,8 @@ __all__ = [
     "clamp",
     "MatMul",
     "matmul",
+    "Log10",
+    "log10",
 ]
 
 
@@ -690,3 +692,25 @@ class _TensorMoreOps:
 
     def masked_fill(self, mask, value):
         return _named(Where.apply(mask, value, self), "MaskedFillBackward0")
+
+
+class Log10(Function):
+    _torch_name = "Log10Backward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log10(_float(a._arr))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / (a * np.log(10.0))  # d log10(a) / da = 1 / (a ln 10)
+log10 = register(Log10, "log10")
+
+
+@_extend(Tensor)
+class _TensorNelement:
+    def nelement(self):
+        """The number of elements: PyTorch's older name for numel()."""
+        return self.numel()

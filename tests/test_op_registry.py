@@ -53,6 +53,7 @@ TABLE = {
     "div": elementwise(lambda a, b: a / b, real, positive),
     "exp": elementwise(course_lib.exp, real),
     "log": elementwise(course_lib.log, positive),
+    "log10": elementwise(course_lib.log10, positive),
     "sqrt": elementwise(course_lib.sqrt, positive),
     "sin": elementwise(course_lib.sin, real),
     "cos": elementwise(course_lib.cos, real),

@@ -859,3 +859,32 @@ def test_var_and_std_of_too_few_elements_warn_as_pytorch_does():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert cl.tensor([1., 3.]).var().item() == 2.0
+
+
+def test_tutorial_surface_log10_nelement_and_random_like():
+    """Functions PyTorch's tutorials reach for (issue 18, family 1): same values, gradients, dtypes and node names."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    import course_lib
+
+    data = np.array([[0.5, 1.0], [10.0, 123.0]])
+    x, tx = course_lib.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    y, ty = x.log10(), torch.log10(tx)
+    assert np.allclose(y.detach().numpy(), ty.detach().numpy())
+    y.sum().backward(), ty.sum().backward()
+    assert np.allclose(x.grad.numpy(), tx.grad.numpy())
+    assert y.grad_fn.name() == ty.grad_fn.name() == "Log10Backward0"
+    assert course_lib.log10(course_lib.tensor([1, 1000])).dtype == course_lib.float32  # integers promote, as in torch
+    assert torch.log10(torch.tensor([1, 1000])).dtype == torch.float32
+    assert x.nelement() == tx.nelement() == 4
+    h = course_lib.ones(2, 3, dtype=course_lib.float64)
+    for name in ("empty_like", "rand_like", "randn_like"):
+        ours, theirs = getattr(course_lib, name)(h), getattr(torch, name)(torch.ones(2, 3, dtype=torch.float64))
+        assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype)[-7:] == str(theirs.dtype)[-7:], name
+        assert getattr(course_lib, name)(h, dtype=course_lib.float32).dtype == course_lib.float32
+        assert getattr(course_lib, name)(h, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError):
+        torch.rand_like(torch.ones(2, dtype=torch.int64))
+    with pytest.raises(RuntimeError):
+        course_lib.rand_like(course_lib.ones(2, dtype=course_lib.int64))
