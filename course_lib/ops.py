@@ -505,6 +505,10 @@ def _named(out, name):
     return out
 
 
+# the core forwards (steps 4-8): each PyTorch forward below checks and names, then hands over to its core one
+_CORE = {cls: cls.forward for cls in (Neg, Sub, Abs, Relu, Pow, Clamp, MatMul)}
+
+
 @_extend(Neg)
 class _NegPyTorch:
     @staticmethod
@@ -512,15 +516,14 @@ class _NegPyTorch:
         if a._arr.dtype == np.bool_:
             raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
                                "invert a mask, use the `~` or `logical_not()` operator instead.")
-        return np.negative(a._arr)
+        return _CORE[Neg](ctx, a)
 
 
 @_extend(Sub)
 class _SubPyTorch:
     @staticmethod
     def forward(ctx, a, b):
-        a_, b_ = _arr(a), _arr(b)
-        bools = _is_bool(a_) + _is_bool(b_)
+        bools = _is_bool(_arr(a)) + _is_bool(_arr(b))
         if bools:
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                                "`logical_xor()` operator instead." if bools == 2 else
@@ -528,7 +531,7 @@ class _SubPyTorch:
                                "to invert a mask, use the `~` or `logical_not()` operator instead.")
         if not isinstance(a, Tensor):
             ctx._torch_name = "RsubBackward1"  # 2 - x: PyTorch's rsub(x, 2)
-        return binary(np.subtract, a_, b_)
+        return _CORE[Sub](ctx, a, b)
 
 
 @_extend(Abs)
@@ -537,26 +540,22 @@ class _AbsPyTorch:
     def forward(ctx, a):
         if a._arr.dtype == np.bool_:
             raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
-        ctx.save_for_backward(a)
-        return np.abs(a._arr)
+        return _CORE[Abs](ctx, a)
 
 
 @_extend(Relu)
 class _ReluPyTorch:
     @staticmethod
     def forward(ctx, a):
-        x = a._arr
-        if x.dtype == np.bool_:
+        if a._arr.dtype == np.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
-        ctx.mask = x > 0
-        return np.maximum(x, x.dtype.type(0))  # not x * mask: -inf * 0 would be nan
+        return _CORE[Relu](ctx, a)
 
 
 @_extend(Pow)
 class _PowPyTorch:
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
         a_, b_ = _arr(a), _arr(b)
         if not hasattr(a_, "dtype") and not hasattr(b_, "dtype"):
             raise TypeError("pow needs at least one tensor")
@@ -567,49 +566,32 @@ class _PowPyTorch:
         if dt.kind in "iu" and not scalar and builtins.bool((b_ < 0).any()):
             # integer ** negative integer tensor: PyTorch gives the integer part of the true power, so 1 for a
             # base of 1, ±1 for -1 (by the exponent's parity), 0 otherwise (NumPy refuses)
+            ctx.save_for_backward(a, b)
             out = binary(np.power, a_, binary(np.maximum, b_, 0))
             one = np.where(binary(np.equal, a_, -1), np.where(b_ % 2 == 0, 1, -1), np.where(binary(np.equal, a_, 1), 1, 0))
             return np.where(b_ < 0, one, out).astype(out.dtype, copy=False)
         if not isinstance(a, Tensor) or isinstance(b, Tensor):  # x ** 2 is PowBackward0
             ctx._torch_name = "PowBackward2" if not isinstance(a, Tensor) else "PowBackward1"
-        return binary(np.power, a_, b_)
+        return _CORE[Pow](ctx, a, b)
 
 
 @_extend(Clamp)
 class _ClampPyTorch:
     @staticmethod
     def forward(ctx, a, min, max):
-        x = a._arr
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             ctx._torch_name = "ClampBackward0"  # bounds given as tensors (ClampBackward1: numbers)
-        lo = np.ones_like(x, dtype=np.bool_) if min is None else binary(np.greater_equal, x, _arr(min))
-        hi = True if max is None else binary(np.less_equal, x, _arr(max))
-        ctx.mask = lo & hi
-        out = x
-        if min is not None:
-            out = binary(np.maximum, out, _arr(min))
-        elif max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        if isinstance(min, Tensor):  # a tensor bound gets the gradient where it wins
-            ctx.min_wins = binary(np.less, x, min._arr)
-            if max is not None:
-                ctx.min_wins &= binary(np.less_equal, min._arr, _arr(max))
-        if max is not None:
-            if isinstance(max, Tensor):
-                ctx.max_wins = binary(np.greater, out, max._arr)
-            out = binary(np.minimum, out, _arr(max))
-        return out
+        return _CORE[Clamp](ctx, a, min, max)
 
 
 @_extend(MatMul)
 class _MatMulPyTorch:
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
         if not isinstance(a, Tensor) or not isinstance(b, Tensor):
             raise TypeError("matmul needs two tensors")
         ctx._torch_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")  # batched: a view of bmm's
-        return matmul_kernel(a._arr, b._arr)
+        return _CORE[MatMul](ctx, a, b)
 
 
 def _check_integer_divisor(a, b):
