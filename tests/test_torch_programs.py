@@ -92,25 +92,60 @@ def _execute(path, *, as_course_lib, tmp_path):
         own_builtins["__import__"] = _course_lib_import
     namespace = {"__name__": "__main__", "__file__": str(path), "__builtins__": own_builtins}
     out = io.StringIO()
-    cwd = os.getcwd()
     error, where = None, ""
-    random.seed(0)
-    np.random.seed(0)
-    course_lib.manual_seed(0)
     Path(tmp_path).mkdir(parents=True, exist_ok=True)
-    os.chdir(tmp_path)
+    with _global_state_kept(), _working_directory(tmp_path):
+        random.seed(0)
+        np.random.seed(0)
+        course_lib.manual_seed(0)
+        try:
+            with contextlib.redirect_stdout(out), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(code, namespace)
+        except Exception as e:  # noqa: BLE001 - reported with the program's line
+            error = e
+            frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == str(path)]
+            if frames:
+                where = f"line {frames[-1].lineno}: {frames[-1].line}"
+    return out.getvalue(), error, where
+
+
+@contextlib.contextmanager
+def _working_directory(path):
+    """The program's files (saved models) go to the test's own folder (contextlib.chdir is Python 3.11+)."""
+    cwd = os.getcwd()
+    os.chdir(path)
     try:
-        with contextlib.redirect_stdout(out), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            exec(code, namespace)
-    except Exception as e:  # noqa: BLE001 - reported with the program's line
-        error = e
-        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == str(path)]
-        if frames:
-            where = f"line {frames[-1].lineno}: {frames[-1].line}"
+        yield
     finally:
         os.chdir(cwd)
-    return out.getvalue(), error, where
+
+
+@contextlib.contextmanager
+def _global_state_kept():
+    """What a program may change for the whole process (random states, grad mode, torch's defaults and flags) is
+    put back afterwards, so that the programs leave no trace in other tests."""
+    py_state, np_state, cl_grad = random.getstate(), np.random.get_state(), course_lib.is_grad_enabled()
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:
+        cudnn = torch.backends.cudnn
+        kept = (torch.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype(),
+                cudnn.benchmark, cudnn.deterministic)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        course_lib.set_grad_enabled(cl_grad)
+        if torch is not None:
+            torch.set_rng_state(kept[0])
+            torch.set_grad_enabled(kept[1])
+            torch.set_default_dtype(kept[2])
+            cudnn.benchmark, cudnn.deterministic = kept[3], kept[4]
+            torch.set_default_device(None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
