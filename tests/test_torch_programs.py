@@ -395,7 +395,7 @@ XFAIL = {
                                     "CosineAnnealingLR, LambdaLR, MultiStepLR), nn.BatchNorm1d, nn.BCEWithLogitsLoss, "
                                     "nn.BCELoss"),
     "21_cnn_batchnorm2d": (ProgramStopped, "needs optim.RMSprop, torch.optim.lr_scheduler.CosineAnnealingLR, "
-                           "nn.BatchNorm2d, nn.AvgPool2d, nn.Dropout2d"),
+                           "nn.BatchNorm2d, nn.AvgPool2d, nn.Dropout2d; then 2-D rows wrapping after 8 values"),
     "22_device_boilerplate": (ProgramStopped, "needs torch.accelerator (is_available, current_accelerator), "
                               "torch.backends.mps (is_available, is_built), torch.backends.cudnn (benchmark, "
                               "deterministic), torch.set_default_device; " + _SIZE),
