@@ -126,6 +126,8 @@ def _global_state_kept():
     """What a program may change for the whole process (random states, grad mode, torch's defaults and flags) is
     put back afterwards, so that the programs leave no trace in other tests."""
     py_state, np_state, cl_grad = random.getstate(), np.random.get_state(), course_lib.is_grad_enabled()
+    cl_numbers = course_lib.random_numbers
+    cl_rng = cl_numbers.get_rng_state() if hasattr(cl_numbers, "get_rng_state") else cl_numbers._default_generator
     try:
         import torch
     except ImportError:
@@ -140,6 +142,12 @@ def _global_state_kept():
         random.setstate(py_state)
         np.random.set_state(np_state)
         course_lib.set_grad_enabled(cl_grad)
+        if hasattr(cl_numbers, "set_rng_state"):
+            cl_numbers.set_rng_state(cl_rng)
+        else:
+            cl_numbers._default_generator = cl_rng
+        if hasattr(course_lib, "set_default_device"):
+            course_lib.set_default_device(None)
         if torch is not None:
             torch.set_rng_state(kept[0])
             torch.set_grad_enabled(kept[1])
@@ -485,3 +493,42 @@ def test_course_lib_prints_what_torch_prints(path, tmp_path):
         raise ProgramStopped(f"{path.name} stops under course_lib at {where}: "
                              f"{type(error).__name__}: {error}") from error
     _compare(ours, theirs, path.name)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# `python tests/test_torch_programs.py [name ...]`: where each program stands today, against the XFAIL table
+# (run it after merging a feature, to update the table: a program whose needs all landed must lose its mark)
+# ---------------------------------------------------------------------------------------------------------------
+
+def _where_it_stands(path):
+    import tempfile
+    import torch
+
+    with tempfile.TemporaryDirectory() as folder:
+        with _torch_draws_from_course_lib(torch):
+            theirs, error, where = _execute(path, as_course_lib=False, tmp_path=Path(folder) / "torch")
+        if error is not None:
+            return AssertionError, f"stops under real PyTorch at {where}: {error!r}"
+        ours, error, where = _execute(path, as_course_lib=True, tmp_path=Path(folder) / "course_lib")
+    if error is not None:
+        return ProgramStopped, f"{where}: {type(error).__name__}: {error}"
+    try:
+        _compare(ours, theirs, path.name)
+    except OutputDiffers as e:
+        return OutputDiffers, str(e).split(": ", 1)[1]
+    return None, "prints what torch prints"
+
+
+if __name__ == "__main__":
+    import sys
+
+    import torch
+
+    torch.set_num_threads(1)
+    for path in sorted(PROGRAMS.glob("*.py")):
+        if sys.argv[1:] and not any(word in path.stem for word in sys.argv[1:]):
+            continue
+        kind, detail = _where_it_stands(path)
+        marked = XFAIL.get(path.stem, (None, ""))[0]
+        verdict = "ok" if kind is marked else f"UPDATE THE MARK (marked {getattr(marked, '__name__', None)})"
+        print(f"{path.stem}: {getattr(kind, '__name__', 'passes')} -- {verdict}\n    {detail}")
