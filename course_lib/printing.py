@@ -2,7 +2,7 @@
 
 """Printing a StridedTensor: its values and the metadata notebook 01 is about (shape, strides, offset)."""
 
-__all__ = []
+__all__ = ["layout", "close"]
 
 
 import numpy as np
@@ -18,3 +18,37 @@ class _TensorRepr:
         body = np.array2string(self._backend.to_numpy(self._arr), separator=", ", precision=4,
                                prefix="tensor(")
         return f"StridedTensor({body}, shape={tuple(self.shape)}, strides={self.stride()}, offset={self._offset})"
+
+
+def layout(arr, entry, width, indent=7, summarize=False, edge=3, linewidth=80):
+    """The entries of `arr` in brackets, as PyTorch's printing lays them out (torch/_tensor_str.py): `entry(v)` writes
+    one entry padded to `width`; a summarized print shows the first and last `edge` along each long dim."""
+    if arr.size == 0:
+        return "[]"
+    if arr.ndim == 1:
+        per_line = max(1, (linewidth - indent) // (width + 2))
+        if summarize and len(arr) > 2 * edge:
+            items = [entry(v) for v in arr[:edge]] + [" ..."] + [entry(v) for v in arr[-edge:]]
+        else:
+            items = [entry(v) for v in arr]
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(len(arr))
+    if summarize and len(arr) > 2 * edge:
+        rows = [*range(edge), None, *range(len(arr) - edge, len(arr))]
+    parts = ["..." if i is None else layout(arr[i], entry, width, indent + 1, summarize, edge, linewidth) for i in rows]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def close(text, suffixes, indent=7, linewidth=80):
+    """`text` (`tensor(` and the entries) closed by its suffixes (`device=...`, `dtype=...`, `grad_fn=...`), each
+    moved to a line of its own where it would pass `linewidth`, as PyTorch's printing does."""
+    parts, last = [text], len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last + len(suffix) + 2 > linewidth:
+            parts.append(",\n" + " " * indent + suffix)
+            last = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last += len(suffix) + 2
+    return "".join(parts) + ")"

@@ -198,7 +198,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     if not replacement and k > p.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    rows = p.reshape(-1, p.shape[-1]).astype(np.float64)
+    rows = p.reshape(int(np.prod(p.shape[:-1])), p.shape[-1]).astype(np.float64)  # one row per distribution
     _check_weights(rows, fast=not replacement or k == 1)
     g = _numpy_rng(generator, "multinomial")
     if replacement:
