@@ -31,13 +31,14 @@ from course_lib.factories import _check_size, _make, _on_default_device
 from course_lib.storage import StridedTensor, _extend, _size_args
 
 
-class Generator:
+class Generator(np.random.Generator):
     """A source of random numbers with its own state, as torch.Generator: `manual_seed(s)` (returns the generator),
-    `seed()`, `initial_seed()`, `get_state()`/`set_state()`, `device`. The numbers come from NumPy's PCG64, not
-    PyTorch's mt19937: a seed gives other numbers than PyTorch's, but the same ones every time. It also answers
-    NumPy's Generator methods (`normal`, `permutation`, ...), which is how the later layers draw from it."""
+    `seed()`, `initial_seed()`, `get_state()`/`set_state()`, `device`. It is a NumPy Generator over PCG64, not
+    PyTorch's mt19937: a seed gives other numbers than PyTorch's, but the same ones every time; and the later layers
+    (and NumPy code) draw from it with NumPy's methods (`normal`, `permutation`, ...)."""
 
     def __init__(self, device="cpu"):
+        np.random.Generator.__init__(self, np.random.PCG64())
         self.device = _generator_device(device)
         self.manual_seed(67280421310721)  # where a new torch.Generator() starts
 
@@ -47,7 +48,7 @@ class Generator:
         if not -2**63 <= seed < 2**64:
             raise ValueError("Overflow when unpacking long long")
         self._seed = int(seed) % 2**64  # a negative seed wraps, as in PyTorch: -1 is 2**64 - 1
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        self.bit_generator.state = np.random.PCG64(self._seed).state  # as np.random.default_rng(seed) starts
         return self
 
     def seed(self):
@@ -59,11 +60,6 @@ class Generator:
     def initial_seed(self):
         return self._seed
 
-    def __getattr__(self, name):  # normal, uniform, permutation, ...: NumPy's Generator methods
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._rng, name)
-
 
 _STATE_BYTES = (16, 16, 8, 8, 8)  # PCG64's state and increment, its cached half-word (a flag, a value), the seed
 
@@ -73,7 +69,7 @@ class _GeneratorState:
     """A generator's state as a uint8 tensor (PyTorch's ByteTensor), and back."""
 
     def get_state(self):
-        s = self._rng.bit_generator.state
+        s = self.bit_generator.state
         words = (s["state"]["state"], s["state"]["inc"], s["has_uint32"], s["uinteger"], self._seed)
         raw = b"".join(int(w).to_bytes(n, "little") for w, n in zip(words, _STATE_BYTES))
         return _make(np.frombuffer(raw, np.uint8), uint8, "cpu")
@@ -89,10 +85,9 @@ class _GeneratorState:
                                f"state size to be {len(raw)}")
         starts = np.cumsum((0,) + _STATE_BYTES)
         state, inc, has, cached, seed = (int.from_bytes(raw[a:b], "little") for a, b in zip(starts, starts[1:]))
-        rng = np.random.Generator(np.random.PCG64())
-        rng.bit_generator.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
-                                   "has_uint32": has, "uinteger": cached}
-        self._rng, self._seed = rng, seed
+        self.bit_generator.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
+                                    "has_uint32": has, "uinteger": cached}
+        self._seed = seed
         return self
 
 
@@ -134,11 +129,9 @@ def set_rng_state(new_state):
 
 
 def _numpy_rng(generator, name):
-    """The NumPy Generator behind `generator=`: None is the default one; NumPy's own Generator is taken as it is."""
+    """The generator `generator=` names: None is the default one; a NumPy Generator (ours is one) is taken as it is."""
     if generator is None:
-        return _default_generator._rng
-    if isinstance(generator, Generator):
-        return generator._rng
+        return _default_generator
     if isinstance(generator, np.random.Generator):
         return generator
     raise TypeError(f"{name}(): argument 'generator' must be torch.Generator, not {type(generator).__name__}")

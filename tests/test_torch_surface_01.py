@@ -347,3 +347,14 @@ def test_suffixes_wrap_as_torch(shape):
     assert str(cl.tensor(a, requires_grad=True)) == str(torch.tensor(a, requires_grad=True))
     assert str(cl.tensor(a, requires_grad=True) * 2).split("grad_fn")[0] == str(
         torch.tensor(a, requires_grad=True) * 2).split("grad_fn")[0]
+
+
+def test_a_generator_shuffles_a_data_loader_as_in_torch():
+    from course_lib.utils.data import DataLoader, TensorDataset
+    data = TensorDataset(cl.arange(10))
+    orders = [[b[0].tolist() for b in DataLoader(data, batch_size=10, shuffle=True,
+                                                 generator=cl.Generator().manual_seed(3))] for _ in range(2)]
+    assert orders[0] == orders[1] and sorted(orders[0][0]) == list(range(10))
+    loader = torch.utils.data.DataLoader(torch.arange(10), batch_size=10, shuffle=True,
+                                         generator=torch.Generator().manual_seed(3))
+    assert sorted(next(iter(loader)).tolist()) == list(range(10))  # the same call works in PyTorch
