@@ -358,3 +358,68 @@ def test_a_generator_shuffles_a_data_loader_as_in_torch():
     loader = torch.utils.data.DataLoader(torch.arange(10), batch_size=10, shuffle=True,
                                          generator=torch.Generator().manual_seed(3))
     assert sorted(next(iter(loader)).tolist()) == list(range(10))  # the same call works in PyTorch
+
+
+# -- a program in the style of the makemore tutorials, run under both libraries ------------------------------------------
+
+MAKEMORE_STYLE = '''
+words = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail", "emily"]
+chars = sorted(set("".join(words)))
+stoi = {s: i + 1 for i, s in enumerate(chars)}
+stoi["."] = 0
+itos = {i: s for s, i in stoi.items()}
+V = len(stoi)
+N = torch.zeros((V, V), dtype=torch.int32)
+xs, ys = [], []
+for w in words:
+    cs = ["."] + list(w) + ["."]
+    for a, b in zip(cs, cs[1:]):
+        N[stoi[a], stoi[b]] += 1
+        xs.append(stoi[a])
+        ys.append(stoi[b])
+P = (N + 1).float()
+P /= P.sum(1, keepdim=True)
+print(N.shape, P.shape, P[0].sum().item() > 0.999)
+g = torch.Generator().manual_seed(2147483647)
+samples = []
+for _ in range(5):
+    out, ix = [], 0
+    while True:
+        ix = torch.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()
+        if ix == 0:
+            break
+        out.append(itos[ix])
+    samples.append("".join(out))
+xs, ys = torch.tensor(xs), torch.tensor(ys)
+W = torch.randn((V, V), generator=g, requires_grad=True)
+for _ in range(20):
+    logits = W[xs]
+    counts = logits.exp()
+    probs = counts / counts.sum(1, keepdim=True)
+    loss = -probs[torch.arange(xs.nelement()), ys].log().mean() + 0.01 * (W ** 2).mean()
+    W.grad = None
+    loss.backward()
+    W.data += -10 * W.grad
+print(xs.shape, W.grad.shape, type(loss.item()).__name__)
+print(torch.randint(0, V, (3,), generator=g).shape, torch.randperm(V, generator=g).shape)
+'''
+
+
+def test_a_makemore_style_program_runs_in_both_and_prints_the_same_shapes():
+    import contextlib
+    import io
+    printed, results = [], []
+    for lib in (cl, torch):
+        env = {"torch": lib}
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            exec(MAKEMORE_STYLE, env)  # noqa: S102 (our own program text)
+        printed.append(out.getvalue())
+        results.append(env)
+    assert printed[0] == printed[1], printed  # torch.Size([...]) lines, True, float: the same text
+    chars = set("".join(results[0]["words"]))
+    assert all(set(s) <= chars for s in results[0]["samples"]) and len(results[0]["samples"]) == 5
+    # the same seed gives the same samples again (not PyTorch's: our numbers come from PCG64)
+    env = {"torch": cl}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(MAKEMORE_STYLE, env)  # noqa: S102
+    assert env["samples"] == results[0]["samples"] and env["loss"].item() == results[0]["loss"].item()
