@@ -72,7 +72,7 @@ class _GeneratorState:
         s = self.bit_generator.state
         words = (s["state"]["state"], s["state"]["inc"], s["has_uint32"], s["uinteger"], self._seed)
         raw = b"".join(int(w).to_bytes(n, "little") for w, n in zip(words, _STATE_BYTES))
-        return _make(np.frombuffer(raw, np.uint8), uint8, "cpu")
+        return _make(np.frombuffer(raw, np.uint8).copy(), uint8, "cpu")  # (a copy: frombuffer is read-only)
 
     def set_state(self, new_state):
         if not isinstance(new_state, StridedTensor):

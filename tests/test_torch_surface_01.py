@@ -147,6 +147,8 @@ def test_state_round_trip_and_errors():
     cl.rand(3, generator=g)
     state = g.get_state()
     assert state.dtype == cl.uint8 and state.ndim == 1 and str(state.device) == "cpu"
+    state.clone()[0] = 1  # an ordinary tensor: writable, and the generator keeps its own state
+    state[0] = state[0]
     first = cl.randn(4, generator=g).tolist()
     g.manual_seed(99)
     assert g.set_state(state) is g and g.initial_seed() == 5 and cl.randn(4, generator=g).tolist() == first
