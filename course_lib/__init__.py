@@ -8,15 +8,19 @@ from . import dtypes, devices, storage, factories, indexing, writes, printing, r
 from .dtypes import (bool_ as bool, double, dtype, float16, float32, float64, half, int8, int16, int32, int64, long,
                      uint8)
 from .devices import device
-from .random_numbers import manual_seed
+from .storage import Size
+from .random_numbers import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .factories import get_default_device, set_default_device
 from .kernels import broadcast_shapes
 from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import abs, clamp, cos, exp, log, log10, matmul, maximum, minimum, neg, pow, relu, sigmoid, sin, sqrt, tanh, where
 from .views import cat, stack
 from .reductions import log_softmax, logsumexp, mean, softmax, std, sum, var
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace, ones, ones_like,
-                       rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+                       multinomial, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
+                       zeros, zeros_like)
 from .checks import gradcheck
+default_generator = random_numbers.default_generator()  # PyTorch's torch.default_generator: a Generator object
 from .functional import (allclose, argmax, argmin, broadcast_to, chunk, clone, concatenate, detach, equal, flatten,
                          isclose, max, min, numel, permute, reshape, split, squeeze, t, transpose, unsqueeze)
 

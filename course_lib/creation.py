@@ -24,6 +24,8 @@ __all__ = [
     "empty_like",
     "rand_like",
     "randn_like",
+    "multinomial",
+    "randint_like",
 ]
 
 
@@ -79,11 +81,32 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False):
     return empty(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform [0, 1) numbers shaped like `input`, in its dtype and on its device unless told otherwise."""
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal numbers shaped like `input`, in its dtype and on its device unless told otherwise."""
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
+
+
+from course_lib.storage import _extend
+
+multinomial = _wrap_storage(random_numbers.multinomial)
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Random integers in [low, high) shaped like `input`, in its dtype and on its device unless told otherwise."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
+
+
+@_extend(Tensor)
+class _TensorMultinomial:
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return multinomial(self, num_samples, replacement, generator=generator)

@@ -16,6 +16,8 @@ __all__ = [
     "arange",
     "linspace",
     "eye",
+    "set_default_device",
+    "get_default_device",
 ]
 
 
@@ -219,3 +221,41 @@ def eye(n, m=None, dtype=None, device=None):
         if k is not None and k < 0:
             raise RuntimeError(f"{'n' if k is n else 'm'} must be greater or equal to 0, got {k}")
     return _make(np.eye(n, m), as_dtype(dtype) or float32, device)
+
+
+import functools
+import inspect
+
+from course_lib import devices
+
+_default_device = None  # set_default_device's choice; None is the CPU
+
+
+def set_default_device(device):
+    """Where the factories put a tensor when not given `device=` (None: the CPU again)."""
+    global _default_device
+    _default_device = None if device is None else devices.device(device)
+
+
+def get_default_device():
+    """The device the factories use when not told (PyTorch asks a new empty tensor, and so do we)."""
+    return devices.device("cpu") if _default_device is None else tensor([]).device
+
+
+def _on_default_device(factory):
+    """`factory`, with `device` (given by keyword or by position) meaning the default device when left out."""
+    signature = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def make(*args, **kwargs):
+        if _default_device is not None:  # the usual case costs one comparison
+            bound = signature.bind(*args, **kwargs)
+            if bound.arguments.get("device") is None:
+                bound.arguments["device"] = _default_device
+            args, kwargs = bound.args, bound.kwargs
+        return factory(*args, **kwargs)
+    return make
+
+
+tensor, zeros, ones, empty, full, arange, linspace, eye = map(_on_default_device,
+                                                              (tensor, zeros, ones, empty, full, arange, linspace, eye))

@@ -12,7 +12,7 @@ import copy
 
 import numpy as np
 
-from course_lib import storage
+from course_lib import printing, storage
 from course_lib.autograd import Function, Tensor, _fresh
 from course_lib.storage import _extend, cpu_backend
 
@@ -150,7 +150,7 @@ class _TensorProtocols:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         body = _format_array(self._backend.to_numpy(self._arr))
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return printing.close("tensor(" + body, extras)  # a suffix past 80 columns starts a line, as in PyTorch
 
     def __format__(self, spec):
         if self.ndim == 0:  # f"{loss:.4f}" formats the number, as in PyTorch
@@ -194,9 +194,8 @@ def _format_array(arr):
         kinds["int_kind"] = lambda v: str(v).rjust(width)
     if arr.ndim == 0:
         return str(arr.item())
-    text = np.array2string(arr, separator=", ", prefix="tensor(", formatter=kinds, threshold=1000, edgeitems=3,
-                           max_line_width=80)
-    return text.replace(", ...,", ",  ...,")  # PyTorch's summary gap
+    entry, = kinds.values()  # rows wrap as PyTorch's do (notebook 01's printing.layout), not as NumPy's
+    return printing.layout(arr, entry, width, summarize=arr.size > 1000)
 
 
 def _summarized(arr, edge=3):

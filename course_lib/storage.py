@@ -8,6 +8,7 @@ __all__ = [
     "view_strides",
     "StridedTensor",
     "expand_strides",
+    "Size",
 ]
 # Internal interface (used by later layers, not part of the learner's API): numel, normalize_dim, infer_shape,
 # flatten_shape, silent_fp.
@@ -571,6 +572,59 @@ class _BackendPickle:
 
     def __reduce__(self):  # copy.deepcopy and pickle of a tensor keep its device's one backend
         return get_backend, (self.name,)
+
+
+class Size(tuple):
+    """A tensor's shape, as PyTorch's `torch.Size`: a tuple of ints with PyTorch's repr and `numel()`."""
+
+    def __new__(cls, sizes=()):
+        ints = []
+        for i, n in enumerate(sizes):
+            if isinstance(n, float) or not hasattr(n, "__index__"):  # tensor(3) and np.int64(3) are fine
+                raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is '{type(n).__name__}')")
+            ints.append(n.__index__())
+        return tuple.__new__(cls, ints)
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(map(str, self))}])"
+
+    __str__ = __repr__
+
+    def numel(self):
+        return math.prod(self)
+
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return tuple.__new__(Size, item) if isinstance(key, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to torch.Size")
+        return tuple.__new__(Size, tuple.__add__(self, other))
+
+    def __radd__(self, other):  # (2,) + Size([3]) is a Size too; a list's `+=` goes on to extend the list
+        return tuple.__new__(Size, tuple.__add__(other, self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, n):
+        return tuple.__new__(Size, tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
+    def __reduce__(self):  # pickle and deepcopy give a Size back
+        return Size, (tuple(self),)
+
+
+@_extend(StridedTensor)
+class _TensorSize:
+    """`.shape` and `.size()` as a Size; `.size(d)` an int."""
+
+    @property
+    def shape(self):
+        return tuple.__new__(Size, self._arr.shape)  # the ints NumPy holds, without checking them again
+
+    def size(self, dim=None):
+        shape = self._arr.shape
+        return tuple.__new__(Size, shape) if dim is None else shape[normalize_dim(dim, len(shape))]
 
 
 @_extend(StridedTensor)

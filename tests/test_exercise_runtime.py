@@ -87,7 +87,7 @@ print(x.shape, x.stride())
 course_lib.exercise.report(["storage:view_strides", "autograd:Mul.backward"])
 """, mine=True)
     assert later.returncode == 0, later.stderr
-    assert "(4, 6) (6, 1)" in later.stdout
+    assert "torch.Size([4, 6]) (6, 1)" in later.stdout
     assert "storage:view_strides   yours" in later.stdout and "autograd:Mul.backward  reference" in later.stdout
     assert "1 of 2 parts are yours" in later.stdout
 
@@ -160,7 +160,7 @@ print(x.grad.tolist(), course_lib.arange(4.).view(2, 2).shape)
     assert later.returncode == 0, later.stderr
     assert later.stdout.splitlines()[0].startswith(
         "○ storage__view_strides.py: could not load your saved code (SyntaxError: ")
-    assert "[6.0] (2, 2)" in later.stdout
+    assert "[6.0] torch.Size([2, 2])" in later.stdout
 
 
 def test_solution_mode_checks_but_installs_nothing(tmp_path):
