@@ -259,6 +259,12 @@ def test_step_with_an_epoch_warns_and_uses_the_closed_form():
     lambda L, o: L.SequentialLR(o, [], []),
     lambda L, o: L.SequentialLR(o, [L.StepLR(o, 2), L.StepLR(o, 3)], []),
     lambda L, o: L.StepLR(o, 2, last_epoch=5),
+    lambda L, o: L.SequentialLR(o, [L.StepLR(o, 2), L.ReduceLROnPlateau(o)], [3]),
+    lambda L, o: L.ReduceLROnPlateau(o, factor=1.0),
+    lambda L, o: L.ReduceLROnPlateau(o, mode="lowest"),
+    lambda L, o: L.ReduceLROnPlateau(o, threshold_mode="ratio"),
+    lambda L, o: L.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]),
+    lambda L, o: L.ReduceLROnPlateau(None),
 ])
 def test_bad_arguments_raise_as_in_pytorch(make):
     def attempt(lib):
@@ -314,3 +320,26 @@ def test_a_tutorial_training_loop_with_a_scheduler_matches_pytorch():
             (lambda O, ps: O.SGD(ps, lr=0.01, momentum=0.9), lambda L, o: L.OneCycleLR(o, 0.1, total_steps=15))]:
         np.testing.assert_allclose(train(course_lib, make_opt, make_sched), train(torch, make_opt, make_sched),
                                    rtol=1e-10)
+
+
+@pytest.mark.parametrize("kw", [{}, {"factor": 0.5, "patience": 2}, {"mode": "max", "patience": 1, "cooldown": 2},
+                                {"threshold_mode": "abs", "threshold": 0.05, "patience": 0, "min_lr": [0.01, 0.02]},
+                                {"patience": 1, "factor": 0.2, "min_lr": 0.004, "eps": 1e-3}])
+def test_reduce_lr_on_plateau_matches_pytorch(kw):
+    rng = np.random.default_rng(3)
+    metrics = np.cumsum(rng.normal(-0.02, 0.1, 40)) + 2.0
+    runs = []
+    for lib in (course_lib, torch):
+        a, b = lib.ones(2, requires_grad=True), lib.ones(3, requires_grad=True)
+        opt = lib.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
+        sched = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
+        seq = []
+        for i, m in enumerate(metrics):
+            opt.step()
+            sched.step(lib.tensor(m) if i % 2 else float(m))
+            seq.append((sched.get_last_lr(), sched.num_bad_epochs, sched.cooldown_counter, sched.best, sched.last_epoch))
+        runs.append((seq, sorted(sched.state_dict())))
+    assert runs[0][1] == runs[1][1]
+    for ours, theirs in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-15)
+        assert ours[1:] == pytest.approx(theirs[1:])
