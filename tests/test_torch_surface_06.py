@@ -343,3 +343,74 @@ def test_reduce_lr_on_plateau_matches_pytorch(kw):
     for ours, theirs in zip(runs[0][0], runs[1][0]):
         np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-15)
         assert ours[1:] == pytest.approx(theirs[1:])
+
+
+# -- a tutorial-style program, run unchanged under both libraries ---------------------------------------------
+
+PROGRAM = '''
+import torch.optim.lr_scheduler  # noqa: F401  (the package form, as scripts write it)
+from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR, StepLR
+
+device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+if device == "cpu":
+    device = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+torch.backends.cudnn.benchmark = True
+
+nn = torch.nn
+model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)).to(device)
+model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in start.items()})
+x, y = torch.from_numpy(xs).to(device), torch.from_numpy(ys).to(device)
+loss_fn = nn.MSELoss()
+
+for name, make_opt, make_sched in PLANS:
+    model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in start.items()})
+    opt = make_opt(torch.optim, model.parameters())
+    sched = make_sched(torch.optim.lr_scheduler, opt)
+    for epoch in range(12):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        record[f"{name} loss {epoch}"] = loss.item()
+        record[f"{name} lr {epoch}"] = sched.get_last_lr()[0]
+record["device"] = device
+'''
+
+PLANS = [
+    ("rmsprop+step", lambda O, ps: O.RMSprop(ps, lr=0.01, momentum=0.5), lambda L, o: L.StepLR(o, 4, 0.5)),
+    ("adadelta+exp", lambda O, ps: O.Adadelta(ps), lambda L, o: L.ExponentialLR(o, 0.9)),
+    ("adagrad+cos", lambda O, ps: O.Adagrad(ps, lr=0.05), lambda L, o: L.CosineAnnealingLR(o, 12)),
+    ("adamw+warmup-cos", lambda O, ps: O.AdamW(ps, lr=0.01),
+     lambda L, o: L.SequentialLR(o, [L.LinearLR(o, 0.1, total_iters=3), L.CosineAnnealingLR(o, 9)], [3])),
+    ("sgd+onecycle", lambda O, ps: O.SGD(ps, lr=0.01, momentum=0.9), lambda L, o: L.OneCycleLR(o, 0.1, total_steps=12)),
+]
+
+
+def test_a_training_script_with_schedulers_runs_unchanged_and_agrees():
+    import sys
+
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((16, 4)).astype(np.float32)
+    ys = rng.standard_normal((16, 1)).astype(np.float32)
+    torch.manual_seed(0)
+    start = {k: v.detach().numpy().copy() for k, v in
+             torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).state_dict().items()}
+    records = []
+    for lib in (course_lib, torch):
+        saved = {k: sys.modules[k] for k in list(sys.modules) if k == "torch" or k.startswith("torch.")}
+        try:  # `import torch.optim.lr_scheduler` inside the program must find this library
+            if lib is course_lib:
+                sys.modules.update({"torch": course_lib, "torch.optim": course_lib.optim,
+                                    "torch.optim.lr_scheduler": course_lib.optim.lr_scheduler})
+            record = {}
+            exec(PROGRAM, {"torch": lib, "start": start, "xs": xs, "ys": ys, "record": record, "PLANS": PLANS})
+        finally:
+            sys.modules.update(saved)
+            lib.backends.cudnn.benchmark = False  # the script's switch, put back for the tests that follow
+        records.append(record)
+    ours, theirs = records
+    assert ours.keys() == theirs.keys() and ours["device"] == theirs["device"] == "cpu"
+    for key in theirs:
+        if key != "device":
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=2e-5, atol=1e-7, err_msg=key)
