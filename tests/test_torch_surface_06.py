@@ -414,3 +414,46 @@ def test_a_training_script_with_schedulers_runs_unchanged_and_agrees():
     for key in theirs:
         if key != "device":
             np.testing.assert_allclose(ours[key], theirs[key], rtol=2e-5, atol=1e-7, err_msg=key)
+
+
+@pytest.mark.parametrize("name, kw", [("RMSprop", {"momentum": 0.9, "centered": True}), ("Adadelta", {}),
+                                      ("Adagrad", {"lr_decay": 0.1})])
+def test_new_optimizers_step_on_the_sim_device_without_transfers(name, kw):
+    """The updates run on the parameter's device: on 'sim' the same numbers as on the CPU, and no host copies."""
+    from course_lib.simdevice import register_sim_device
+
+    sim = register_sim_device()
+    paths = {}
+    for dev in ("cpu", "sim"):
+        w = course_lib.tensor([1.0, -2.0, 0.5], dtype=course_lib.float64).to(dev).requires_grad_()
+        opt = getattr(optim, name)([w], **kw)
+        g = course_lib.tensor([0.3, -0.1, 0.7], dtype=course_lib.float64).to(dev)
+        sim.log.reset()
+        for _ in range(5):
+            w.grad = g * w
+            opt.step()
+        if dev == "sim":
+            assert sim.log.device_to_host == 0 and sim.log.host_to_device == 0
+            assert all(t.device.type == "sim" for s in opt.state.values() for t in s.values()
+                       if isinstance(t, course_lib.Tensor))
+        paths[dev] = w.detach().cpu().numpy()
+    np.testing.assert_array_equal(paths["cpu"], paths["sim"])
+
+
+def test_the_old_base_name_can_be_subclassed_as_in_older_scripts():
+    class Halve(lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [g["lr"] if self.last_epoch == 0 else g["lr"] / 2 for g in self.optimizer.param_groups]
+
+    rates = []
+    for lib, Base in ((course_lib, Halve), (torch, None)):
+        if Base is None:
+            class Base(torch.optim.lr_scheduler._LRScheduler):
+                get_lr = Halve.get_lr
+        opt = lib.optim.SGD([lib.ones(1, requires_grad=True)], lr=0.8)
+        sched = Base(opt)
+        for _ in range(3):
+            opt.step()
+            sched.step()
+        rates.append(sched.get_last_lr())
+    assert rates[0] == rates[1] == [0.1]

@@ -127,6 +127,10 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+class _LRScheduler(LRScheduler):
+    """The base's old name (before PyTorch 2.0), which older scripts still subclass."""
+
+
 def _count_optimizer_steps(opt):
     """Wrap opt.step (once) so that it records that it ran: the scheduler warns when it steps first."""
     if hasattr(opt.step, "_wrapped_by_lr_sched"):
