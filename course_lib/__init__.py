@@ -24,9 +24,10 @@ default_generator = random_numbers.default_generator()  # PyTorch's torch.defaul
 from .functional import (allclose, argmax, argmin, broadcast_to, chunk, clone, concatenate, detach, equal, flatten,
                          isclose, max, min, numel, permute, reshape, split, squeeze, t, transpose, unsqueeze)
 
-# The later layers: devices (04: gpu, cuda, simdevice, fused_gelu, gpu_results), nn (05), optim and data (06).
+# The later layers: devices (04: gpu, cuda, simdevice, fused_gelu, gpu_results, accelerator, backends), nn (05), optim
+# and data (06).
 # Importing gpu registers the "cuda" backend, or the reason it is unavailable, with storage's backend table.
-from . import cuda, fused_gelu, gpu, gpu_results, nn, optim, serialization, simdevice, utils  # noqa: E402
+from . import accelerator, backends, cuda, fused_gelu, gpu, gpu_results, nn, optim, serialization, simdevice, utils  # noqa: E402,E501
 from .serialization import load, save  # noqa: E402
 
 # PyTorch's short dtype names: torch.float is float32, torch.int is int32 (defined last: they shadow the builtins here)

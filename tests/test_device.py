@@ -533,3 +533,63 @@ def test_fused_gelu_dispatches_by_what_the_backend_offers(monkeypatch):
     assert isinstance(out, SimArray) and SIM.log.launches == 1
     np.testing.assert_allclose(fused_gelu._gelu_run(storage.get_backend("cpu"), "forward", x),
                                fused_gelu._gelu_forward_array(x))
+
+
+# -- issue 18: the device-selection lines of training scripts (torch.accelerator, torch.backends) ---------------
+
+def test_tutorial_device_lines_run_and_agree_with_cuda():
+    torch = course_lib  # `import course_lib as torch`
+    device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+    older = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    assert device == older == ("cuda" if cuda.is_available() else "cpu")
+    assert torch.ones(2).to(device).device.type == device
+    assert torch.accelerator.device_count() == cuda.device_count()
+    assert (torch.accelerator.current_accelerator() is None) == (not cuda.is_available())
+    assert torch.backends.cudnn.is_available() == cuda.is_available()
+    assert torch.backends.mps.is_available() is False and torch.backends.mps.is_built() is False
+
+
+def test_accelerator_and_backends_answer_as_a_cpu_only_pytorch(monkeypatch):
+    """With no working 'cuda' device, every answer equals PyTorch's on a machine without an accelerator."""
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("this PyTorch has an accelerator: its answers are not the CPU-only ones")
+    monkeypatch.setattr(cuda, "is_available", lambda: False)
+    import course_lib.accelerator as acc
+    import course_lib.backends.cudnn as cudnn
+    import course_lib.backends.mps as mps
+    ta = torch.accelerator
+    assert (acc.is_available(), acc.current_accelerator(), acc.current_accelerator(check_available=True),
+            acc.device_count()) == (ta.is_available(), ta.current_accelerator(),
+                                    ta.current_accelerator(check_available=True), ta.device_count())
+    for name in ("current_device_index", "synchronize"):
+        with pytest.raises(RuntimeError) as theirs:
+            getattr(ta, name)()
+        with pytest.raises(RuntimeError) as ours:
+            getattr(acc, name)()
+        assert str(ours.value) == str(theirs.value)
+    assert (mps.is_available(), mps.is_built()) == (torch.backends.mps.is_available(), torch.backends.mps.is_built())
+    tc = torch.backends.cudnn
+    assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32) == (
+        tc.enabled, tc.benchmark, tc.deterministic, tc.allow_tf32)
+    assert (cudnn.is_available(), cudnn.version()) == (tc.is_available(), tc.version())
+
+
+def test_cudnn_flags_are_settable_module_attributes(monkeypatch):
+    monkeypatch.setattr(course_lib.backends.cudnn, "benchmark", True)
+    monkeypatch.setattr(course_lib.backends.cudnn, "deterministic", True)
+    import course_lib.backends.cudnn as cudnn
+    assert cudnn.benchmark is True and cudnn.deterministic is True
+
+
+def test_accelerator_with_a_working_cuda_device(monkeypatch):
+    """On a GPU machine: device('cuda'), PyTorch's answer there (checked here with cuda's answers replaced)."""
+    import course_lib.accelerator as acc
+    calls = []
+    monkeypatch.setattr(cuda, "is_available", lambda: True)
+    monkeypatch.setattr(cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(cuda, "synchronize", lambda: calls.append("sync"))
+    assert acc.is_available() and acc.current_accelerator() == course_lib.device("cuda")
+    assert acc.current_accelerator().type == "cuda" and acc.device_count() == 2 and acc.current_device_index() == 0
+    acc.synchronize()
+    assert calls == ["sync"] and course_lib.backends.cudnn.is_available()

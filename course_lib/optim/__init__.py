@@ -2,7 +2,16 @@
 
 """Optimizers: SGD (momentum, Nesterov, weight decay) and Adam, updating parameters in place like torch.optim."""
 
-__all__ = ["required", "Optimizer", "SGD", "Adam", "AdamW"]
+__all__ = [
+    "required",
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adadelta",
+    "Adagrad",
+]
 
 
 import warnings
@@ -306,6 +315,144 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
                          capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)
+
+
+def _negative(**values):
+    """PyTorch's check of hyperparameters that must be >= 0: the first negative one, named as PyTorch names it."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            what = "learning rate" if name == "lr" else f"{name} value"
+            raise ValueError(f"Invalid {what}: {value}")
+
+
+def _zeros_for(p, value=0.0):
+    """A state buffer shaped like parameter p (its dtype and device), filled with `value`."""
+    return tensor_of(xp_of(p).full_like(array_of(p), value), backend_of(p))
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), PyTorch's rule: g ← g + wd·p; v ← α·v + (1 − α)·g²;
+    centered=True: ḡ ← ḡ + (1 − α)(g − ḡ) and v − ḡ² replaces v; d = √v + eps;
+    momentum μ > 0: b ← μ·b + g/d, p ← p − lr·b; else p ← p − lr·g/d. maximize=True climbs (g ← −g first)."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        _negative(lr=lr, epsilon=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        _check_not_differentiable(differentiable)
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
+
+    def _update(self, group):
+        lr, alpha, eps, wd, mu = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum"))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            w, g, xp = array_of(p), array_of(p.grad), xp_of(p)
+            g = -g if group.get("maximize") else g
+            s = self.state.get(p)
+            if s is None:
+                s = self.state[p] = {"step": 0, "square_avg": _zeros_for(p)}
+                if mu > 0:
+                    s["momentum_buffer"] = _zeros_for(p)
+                if group["centered"]:
+                    s["grad_avg"] = _zeros_for(p)
+            s["step"] += 1
+            if wd != 0:
+                g = g + wd * w
+            v = array_of(s["square_avg"])
+            v *= alpha
+            v += (1 - alpha) * g * g
+            if group["centered"]:
+                m, t = array_of(s["grad_avg"]), 1 - alpha
+                m[...] = m + t * (g - m) if abs(t) < 0.5 else g - (g - m) * (1 - t)  # PyTorch's lerp
+                avg = xp.sqrt(v - m * m)
+            else:
+                avg = xp.sqrt(v)
+            avg += eps
+            if mu > 0:
+                b = array_of(s["momentum_buffer"])
+                b *= mu
+                b += g / avg
+                w -= lr * b
+            else:
+                w -= lr * (g / avg)
+            mark_written(p)
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler 2012), PyTorch's rule: g ← g + wd·p; v ← ρ·v + (1 − ρ)·g²;
+    δ = √(u + eps) / √(v + eps) · g; u ← ρ·u + (1 − ρ)·δ²; p ← p − lr·δ. maximize=True climbs."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        _negative(lr=lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        _negative(epsilon=eps, weight_decay=weight_decay)
+        _check_not_differentiable(differentiable)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      capturable=capturable, foreach=foreach, differentiable=differentiable))
+
+    def _update(self, group):
+        lr, rho, eps, wd = (group[k] for k in ("lr", "rho", "eps", "weight_decay"))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            w, g, xp = array_of(p), array_of(p.grad), xp_of(p)
+            g = -g if group.get("maximize") else g
+            s = self.state.get(p)
+            if s is None:
+                s = self.state[p] = {"step": 0, "square_avg": _zeros_for(p), "acc_delta": _zeros_for(p)}
+            s["step"] += 1
+            if wd != 0:
+                g = g + wd * w
+            v, u = array_of(s["square_avg"]), array_of(s["acc_delta"])
+            v *= rho
+            v += (1 - rho) * g * g
+            delta = xp.sqrt(u + eps)
+            delta /= xp.sqrt(v + eps)
+            delta *= g
+            u *= rho
+            u += (1 - rho) * delta * delta
+            w -= lr * delta
+            mark_written(p)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al. 2011), PyTorch's rule at step t: g ← g + wd·p; s ← s + g²;
+    p ← p − lr / (1 + (t − 1)·lr_decay) · g / (√s + eps). Its state exists from the start (s = initial_accumulator_value)."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _negative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                  initial_accumulator_value=initial_accumulator_value, epsilon=eps)
+        _check_not_differentiable(differentiable)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, fused=fused))
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = {"step": 0, "sum": _zeros_for(p, group["initial_accumulator_value"])}
+
+    def _update(self, group):
+        lr, decay, eps, wd = (group[k] for k in ("lr", "lr_decay", "eps", "weight_decay"))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            w, g, xp = array_of(p), array_of(p.grad), xp_of(p)
+            g = -g if group.get("maximize") else g
+            s = self.state[p]
+            s["step"] = t = s["step"] + 1
+            if wd != 0:
+                g = g + wd * w
+            total = array_of(s["sum"])
+            total += g * g
+            w -= lr / (1 + (t - 1) * decay) * (g / (xp.sqrt(total) + eps))
+            mark_written(p)
+
+
+from course_lib.optim import lr_scheduler  # noqa: E402 -- as torch.optim does: `optim.lr_scheduler` after `import optim`
 
 
 def _buffer(arr, backend):
