@@ -21,6 +21,11 @@ __all__ = [
     "Conv2d",
     "MaxPool2d",
     "Identity",
+    "L1Loss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
 ]
 
 
@@ -606,7 +611,7 @@ class NLLLoss(Module):
         self.ignore_index, self.reduction = ignore_index, reduction
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class CrossEntropyLoss(NLLLoss):
@@ -614,7 +619,7 @@ class CrossEntropyLoss(NLLLoss):
     any logits because log_softmax goes through logsumexp."""
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class Conv2d(Module):
@@ -700,3 +705,64 @@ class Identity(Module):
 
 # The files that extend Module (to, cpu, cuda, ...) and the containers (indexing, slices) load with the package
 from course_lib.nn import containers, device_dtype  # noqa: E402,F401
+
+
+class _Loss(Module):
+    """What every loss layer keeps: its reduction (PyTorch's old size_average/reduce flags mapped onto one)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        Module.__init__(self)
+        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error |x - y|."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Squared below beta, absolute above it."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        _Loss.__init__(self, size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Squared below delta, delta times absolute above it."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        _Loss.__init__(self, reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities; the optional weight is a buffer (state, not learned)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        _Loss.__init__(self, size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits (sigmoid built in, stable); weight and pos_weight are buffers."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        _Loss.__init__(self, size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
