@@ -29,6 +29,15 @@ __all__ = [
     "huber_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "one_hot",
+    "BatchNorm",
+    "batch_norm",
+    "dropout2d",
+    "avg_pool2d",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "silu",
 ]
 
 
@@ -37,8 +46,8 @@ import warnings
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import (Function, Tensor, array_of, backend_of, is_grad_enabled, no_grad, tensor_of,
-                                 xp_of)
+from course_lib.autograd import (Function, Tensor, array_of, backend_of, is_grad_enabled, mark_written, no_grad,
+                                 tensor_of, xp_of)
 from course_lib.ops import where
 from course_lib.views import IndexAdd, _view_output
 from course_lib.creation import arange, rand, tensor
@@ -907,3 +916,252 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 _name_builtin_nodes([_BinaryCrossEntropy, _BinaryCrossEntropyWithLogits], {
     _BinaryCrossEntropy: "BinaryCrossEntropyBackward0",
     _BinaryCrossEntropyWithLogits: "BinaryCrossEntropyWithLogitsBackward0"})
+
+
+def one_hot(tensor, num_classes=-1):
+    """(*) class indices -> (*, num_classes) int64 rows of zeros with a 1 at each index; num_classes=-1 takes
+    the largest index + 1. Not differentiable (the result is integer)."""
+    if tensor.dtype.name != "int64":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    a, xp = array_of(tensor), xp_of(tensor)
+    if a.size == 0:
+        if num_classes == -1:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    else:
+        if a.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if num_classes == -1:
+            num_classes = int(a.max()) + 1
+        elif a.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    return tensor_of((a[..., None] == xp.arange(num_classes)).astype(np.int64), backend_of(tensor))
+
+
+class BatchNorm(Function):
+    """Batch normalisation over every dim but the channels (dim 1) as ONE node, PyTorch's NativeBatchNormBackward0.
+    In training it normalises with the batch's biased variance and updates the running buffers in place (with the
+    unbiased variance); in eval it uses the running buffers."""
+    _keeps = True  # backward reads ctx.xhat and ctx.invstd: freed after backward, like saved tensors
+    next_functions = _edges(3)  # input, weight, bias
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
+        a = array_of(input)
+        axes = (0,) + tuple(range(2, a.ndim))
+        shape = (1, -1) + (1,) * (a.ndim - 2)  # a per-channel vector, broadcast against the input
+        if training:
+            mean, var = a.mean(axis=axes), a.var(axis=axes)
+            n = a.size // a.shape[1]
+            for buffer, batch in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
+                if buffer is not None:
+                    b = array_of(buffer)
+                    b[...] = (1 - momentum) * b + momentum * batch
+                    mark_written(buffer)
+        else:
+            mean, var = array_of(running_mean), array_of(running_var)
+        invstd = 1 / np.sqrt(var + eps)
+        xhat = (a - mean.reshape(shape)) * invstd.reshape(shape)
+        out = xhat if weight is None else xhat * array_of(weight).reshape(shape)
+        if bias is not None:
+            out = out + array_of(bias).reshape(shape)
+        ctx.save_for_backward(input, weight)
+        ctx.xhat, ctx.mean, ctx.invstd, ctx.training, ctx.eps = xhat, mean, invstd, training, eps
+        ctx.axes, ctx.shape = axes, shape
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        axes, shape = ctx.axes, ctx.shape
+        if is_grad_enabled():  # create_graph: the same formulas from tensor ops, statistics recomputed from x
+            dims = list(axes)
+            if ctx.training:
+                centred = x - x.mean(dims, keepdim=True)
+                invstd = 1 / ((centred * centred).mean(dims, keepdim=True) + ctx.eps).sqrt()
+            else:  # the running statistics are constants
+                centred = x - tensor_of(ctx.mean.reshape(shape), backend_of(x))
+                invstd = tensor_of(ctx.invstd.reshape(shape), backend_of(x))
+            xhat = centred * invstd
+            g = grad if weight is None else grad * weight.reshape(shape)
+            if ctx.training:
+                g = g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True)
+            gx = g * invstd
+            gw = (grad * xhat).sum(dims) if need_w else None
+            gb = grad.sum(dims) if need_b else None
+            return gx if need_x else None, gw, gb, None, None, None, None, None
+        g, xhat = array_of(grad), ctx.xhat
+        gb = g.sum(axis=axes)
+        gw = (g * xhat).sum(axis=axes)
+        gamma = 1 if weight is None else array_of(weight).reshape(shape)
+        if ctx.training:  # the batch's statistics depend on every sample: two more terms
+            n = g.size // g.shape[1]
+            gx = (g - gb.reshape(shape) / n - xhat * (gw.reshape(shape) / n)) * (gamma * ctx.invstd.reshape(shape))
+        else:
+            gx = g * (gamma * ctx.invstd.reshape(shape))
+        backend = backend_of(grad)
+        return (tensor_of(gx.astype(g.dtype, copy=False), backend) if need_x else None,
+                tensor_of(gw, backend) if need_w else None, tensor_of(gb, backend) if need_b else None,
+                None, None, None, None, None)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) to mean 0 and variance 1, then scale by weight and shift by bias."""
+    if training and input.numel() // max(1, input.shape[1] if input.ndim > 1 else 1) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {_size(input)}")
+    c = input.shape[1] if input.ndim > 1 else 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    return BatchNorm.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+_name_builtin_nodes([BatchNorm], {BatchNorm: "NativeBatchNormBackward0"})
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels: one draw per (sample, channel), kept channels scaled by 1/(1-p); identity in eval."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result in "
+                      "an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    if not training or p == 0.0:
+        return input
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)  # one draw per channel, broadcast over pixels
+    if p == 1.0:
+        scale = tensor_of(xp_of(input).zeros(mask_shape, dtype=array_of(input).dtype), backend_of(input))
+    else:
+        scale = (rand(mask_shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype) * (1.0 / (1.0 - p))
+    return input.mul_(scale) if inplace else input * scale
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of every window: the window view, a sum over the window's two dims, a division by the window's
+    size (padding counted or not, as count_include_pad says)."""
+    if input.ndim < 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
+                         f"{max(input.ndim, 1) - 1}], but got -3)")
+    if input.ndim > 4:
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    (kh, kw) = _pair(kernel_size)
+    (sh, sw) = (kh, kw) if stride is None or stride == () else _pair(stride)
+    (ph, pw) = _pair(padding)
+    if sh == 0 or sw == 0:
+        raise RuntimeError("stride should not be zero")
+    for p_, k_ in ((ph, kh), (pw, kw)):
+        if p_ > k_ // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p_}, "
+                               f"kernel_size={k_} and dilation=1")
+    c, h, w = input.shape[-3:]
+    oh, ow = _pool_output_size(h, kh, ph, sh, 1, ceil_mode), _pool_output_size(w, kw, pw, sw, 1, ceil_mode)
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
+                           f"Output size is too small")
+    extra_h, extra_w = max(0, (oh - 1) * sh + kh - (h + 2 * ph)), max(0, (ow - 1) * sw + kw - (w + 2 * pw))
+    padded = pad(input, (pw, pw + extra_w, ph, ph + extra_h)) if ph or pw or extra_h or extra_w else input
+    d = input.ndim - 2
+    windows = Windows2d.apply(padded, (d, d + 1), (kh, kw), (sh, sw))[..., :oh, :ow, :, :]
+    total = windows.sum((-2, -1))
+    if divisor_override:
+        return total / divisor_override
+    # PyTorch's divisor, per output position: the window clipped to the padded image (count_include_pad), or
+    # to the image itself
+    def sizes(n_out, s, p, k, size):
+        start = np.arange(n_out) * s - p
+        end = np.minimum(start + k, size + p)
+        return (end - start) if count_include_pad else (np.minimum(end, size) - np.maximum(start, 0))
+    divisor = sizes(oh, sh, ph, kh, h)[:, None] * sizes(ow, sw, pw, kw, w)[None, :]
+    out = total / tensor(divisor.astype(array_of(total).dtype), device=input.device)
+    return out if input.is_floating_point() else out.to(input.dtype)
+
+
+class _Activation(Function):
+    """An elementwise activation as ONE node: subclasses give `value(x, param)` and `slope(x, param)` on arrays, and
+    `slope_t` from tensor ops for create_graph."""
+    next_functions = _edges(1)
+
+    @staticmethod
+    def forward(ctx, input, param):
+        ctx.save_for_backward(input)
+        ctx.param = param
+        a = array_of(input)
+        return ctx.value(a, param).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        if is_grad_enabled():
+            return ctx.slope_t(x, ctx.param) * grad, None
+        g = array_of(grad)
+        return tensor_of((ctx.slope(array_of(x), ctx.param) * g).astype(g.dtype, copy=False), backend_of(grad)), None
+
+
+def _sigmoid_array(a):
+    return 0.5 * (1 + np.tanh(0.5 * a))  # never overflows
+
+
+class _LeakyRelu(_Activation):
+    value = staticmethod(lambda a, slope: np.where(a > 0, a, a * slope))
+    slope = staticmethod(lambda a, slope: np.where(a > 0, 1.0, slope))
+    slope_t = staticmethod(lambda x, slope: tensor_of(np.where(array_of(x) > 0, 1.0, slope).astype(array_of(x).dtype),
+                                                      backend_of(x)))  # piecewise constant: no graph needed
+
+
+class _Elu(_Activation):
+    value = staticmethod(lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))))
+    slope = staticmethod(lambda a, alpha: np.where(a > 0, 1.0, alpha * np.exp(np.minimum(a, 0))))
+    slope_t = staticmethod(lambda x, alpha: where(x > 0, 1.0, alpha * where(x < 0, x, 0.0).exp()))  # PyTorch's 0 at 0
+
+
+class _Softplus(_Activation):
+    value = staticmethod(lambda a, p: np.where(a * p[0] > p[1], a, np.logaddexp(0, a * p[0]) / p[0]))
+    slope = staticmethod(lambda a, p: np.where(a * p[0] > p[1], 1.0, _sigmoid_array(a * p[0])))
+    slope_t = staticmethod(lambda x, p: where(x * p[0] > p[1], 1.0, (x * p[0]).sigmoid()))
+
+
+class _Silu(_Activation):
+    value = staticmethod(lambda a, _: a * _sigmoid_array(a))
+    slope = staticmethod(lambda a, _: _sigmoid_array(a) * (1 + a * (1 - _sigmoid_array(a))))
+    slope_t = staticmethod(lambda x, _: x.sigmoid() * (1 + x * (1 - x.sigmoid())))
+
+
+_name_builtin_nodes([_LeakyRelu, _Elu, _Softplus, _Silu], {_LeakyRelu: "LeakyReluBackward0", _Elu: "EluBackward0",
+                                                           _Softplus: "SoftplusBackward0", _Silu: "SiluBackward0"})
+
+
+def _activation(node, input, param, inplace):
+    out = node.apply(input, param)
+    return input.copy_(out) if inplace else out
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, negative_slope · x otherwise."""
+    return _activation(_LeakyRelu, input, negative_slope, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha (exp(x) - 1) otherwise."""
+    return _activation(_Elu, input, alpha, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    return _Softplus.apply(input, (beta, threshold))
+
+
+def silu(input, inplace=False):
+    """x · sigmoid(x) (swish)."""
+    return _activation(_Silu, input, None, inplace)
