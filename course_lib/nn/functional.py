@@ -34,6 +34,7 @@ __all__ = [
     "batch_norm",
     "dropout2d",
     "avg_pool2d",
+    "AvgPool",
     "leaky_relu",
     "elu",
     "softplus",
@@ -1071,21 +1072,56 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
                            f"Output size is too small")
     extra_h, extra_w = max(0, (oh - 1) * sh + kh - (h + 2 * ph)), max(0, (ow - 1) * sw + kw - (w + 2 * pw))
-    padded = pad(input, (pw, pw + extra_w, ph, ph + extra_h)) if ph or pw or extra_h or extra_w else input
-    d = input.ndim - 2
-    windows = Windows2d.apply(padded, (d, d + 1), (kh, kw), (sh, sw))[..., :oh, :ow, :, :]
-    total = windows.sum((-2, -1))
     if divisor_override:
-        return total / divisor_override
-    # PyTorch's divisor, per output position: the window clipped to the padded image (count_include_pad), or
-    # to the image itself
-    def sizes(n_out, s, p, k, size):
-        start = np.arange(n_out) * s - p
-        end = np.minimum(start + k, size + p)
-        return (end - start) if count_include_pad else (np.minimum(end, size) - np.maximum(start, 0))
-    divisor = sizes(oh, sh, ph, kh, h)[:, None] * sizes(ow, sw, pw, kw, w)[None, :]
-    out = total / tensor(divisor.astype(array_of(total).dtype), device=input.device)
-    return out if input.is_floating_point() else out.to(input.dtype)
+        divisor = divisor_override
+    else:  # PyTorch's divisor, per output position: the window clipped to the padded image (count_include_pad),
+        def sizes(n_out, s, p, k, size):  # or to the image itself
+            start = np.arange(n_out) * s - p
+            end = np.minimum(start + k, size + p)
+            return (end - start) if count_include_pad else (np.minimum(end, size) - np.maximum(start, 0))
+        divisor = sizes(oh, sh, ph, kh, h)[:, None] * sizes(ow, sw, pw, kw, w)[None, :]
+    return AvgPool.apply(input, (kh, kw), (sh, sw), (ph, ph + extra_h, pw, pw + extra_w), (oh, ow), divisor)
+
+
+class AvgPool(Function):
+    """The mean of every window as ONE node, PyTorch's AvgPool2DBackward0: KH·KW strided slices of the (padded)
+    image added up, then divided by each window's divisor; backward adds grad / divisor back through the same
+    slices. Slices of whole images beat a sum over the window view's tiny last dims (see max pooling above)."""
+    next_functions = _edges(1)
+
+    @staticmethod
+    def forward(ctx, input, kernel, stride, pads, out_size, divisor):
+        a, xp = array_of(input), xp_of(input)
+        (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_size
+        padded = xp.pad(a, [(0, 0)] * (a.ndim - 2) + [pads[:2], pads[2:]]) if any(pads) else a
+        total = xp.zeros(a.shape[:-2] + (oh, ow), dtype=a.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                total += padded[..., i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+        ctx.shape, ctx.padded_shape, ctx.kernel, ctx.stride, ctx.pads = a.shape, padded.shape, kernel, stride, pads
+        ctx.divisor = divisor if np.isscalar(divisor) else xp.asarray(divisor, dtype=a.dtype)
+        return (total / ctx.divisor).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (kh, kw), (sh, sw), (pt, _, pl, _) = ctx.kernel, ctx.stride, ctx.pads
+        h, w = ctx.shape[-2:]
+        oh, ow = grad.shape[-2:]
+        recorded = is_grad_enabled()  # create_graph: the same adds, recorded op by op
+        g = grad / (ctx.divisor if np.isscalar(ctx.divisor) else tensor_of(ctx.divisor, backend_of(grad)))
+        out = tensor_of(xp_of(grad).zeros(ctx.padded_shape, dtype=array_of(grad).dtype), backend_of(grad))
+        key = [slice(None)] * len(ctx.shape)
+        for i in range(kh):
+            for j in range(kw):
+                key[-2], key[-1] = slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+                if recorded:
+                    out = IndexAdd.apply(out, tuple(key), g)
+                else:
+                    array_of(out)[tuple(key)] += array_of(g)
+        return out[..., pt:pt + h, pl:pl + w].contiguous(), None, None, None, None, None
+
+
+_name_builtin_nodes([AvgPool], {AvgPool: "AvgPool2DBackward0"})
 
 
 class _Activation(Function):
