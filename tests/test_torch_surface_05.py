@@ -137,7 +137,8 @@ def test_loss_float32_dtypes():
     for name, a in (("mse_loss", X), ("binary_cross_entropy", P), ("binary_cross_entropy_with_logits", X),
                     ("smooth_l1_loss", X), ("huber_loss", X)):
         o = getattr(F, name)(cl.tensor(a.astype(np.float32), requires_grad=True), cl.tensor(Q.astype(np.float32)))
-        r = getattr(TF, name)(torch.tensor(a.astype(np.float32), requires_grad=True), torch.tensor(Q.astype(np.float32)))
+        r = getattr(TF, name)(torch.tensor(a.astype(np.float32), requires_grad=True),
+                              torch.tensor(Q.astype(np.float32)))
         close(o, r, 1e-6)
         o.backward()
         r.backward()
@@ -148,15 +149,18 @@ def test_loss_errors():
     pt, qt = torch.tensor(P), torch.tensor(Q)
     same_error(lambda: F.binary_cross_entropy(p + 1, q), lambda: TF.binary_cross_entropy(pt + 1, qt))
     same_error(lambda: F.binary_cross_entropy(p, q + 1), lambda: TF.binary_cross_entropy(pt, qt + 1))
-    same_error(lambda: F.binary_cross_entropy(p * float("nan"), q), lambda: TF.binary_cross_entropy(pt * float("nan"), qt))
+    same_error(lambda: F.binary_cross_entropy(p * float("nan"), q),
+               lambda: TF.binary_cross_entropy(pt * float("nan"), qt))
     same_error(lambda: F.binary_cross_entropy(p, q[0]), lambda: TF.binary_cross_entropy(pt, qt[0]))
     same_error(lambda: F.binary_cross_entropy(p.float(), q), lambda: TF.binary_cross_entropy(pt.float(), qt))
-    same_error(lambda: F.binary_cross_entropy(p, q, reduction="avg"), lambda: TF.binary_cross_entropy(pt, qt, reduction="avg"))
+    same_error(lambda: F.binary_cross_entropy(p, q, reduction="avg"),
+               lambda: TF.binary_cross_entropy(pt, qt, reduction="avg"))
     same_error(lambda: F.binary_cross_entropy(cl.tensor([0, 1]), cl.tensor([0, 1])),
                lambda: TF.binary_cross_entropy(torch.tensor([0, 1]), torch.tensor([0, 1])))
     same_error(lambda: F.binary_cross_entropy(p, q, weight=cl.ones(3)),
                lambda: TF.binary_cross_entropy(pt, qt, weight=torch.ones(3)), match=False)
-    same_error(lambda: F.binary_cross_entropy_with_logits(p, q[0]), lambda: TF.binary_cross_entropy_with_logits(pt, qt[0]))
+    same_error(lambda: F.binary_cross_entropy_with_logits(p, q[0]),
+               lambda: TF.binary_cross_entropy_with_logits(pt, qt[0]))
     same_error(lambda: F.binary_cross_entropy_with_logits(p, q, pos_weight=cl.ones(3)),
                lambda: TF.binary_cross_entropy_with_logits(pt, qt, pos_weight=torch.ones(3)), match=False)
     same_error(lambda: F.smooth_l1_loss(p, q, beta=-1.0), lambda: TF.smooth_l1_loss(pt, qt, beta=-1.0))
@@ -294,7 +298,8 @@ def test_one_hot_errors(values, kw):
     dtype = (cl.float32, torch.float32) if isinstance(values[0] if values else 0, float) else (cl.int64, torch.int64)
     same_error(lambda: F.one_hot(cl.tensor(values, dtype=dtype[0]), **kw),
                lambda: TF.one_hot(torch.tensor(values, dtype=dtype[1]), **kw))
-    same_error(lambda: F.one_hot(cl.tensor([0, 1], dtype=cl.int32)), lambda: TF.one_hot(torch.tensor([0, 1], dtype=torch.int32)))
+    same_error(lambda: F.one_hot(cl.tensor([0, 1], dtype=cl.int32)),
+               lambda: TF.one_hot(torch.tensor([0, 1], dtype=torch.int32)))
 
 
 # -- batch normalisation ------------------------------------------------------------------------------------------
@@ -307,7 +312,8 @@ def _same_module_state(ours, theirs, tol=1e-10):
         assert str(so[k].dtype).split(".")[-1] == str(st[k].dtype).split(".")[-1], k
 
 
-@pytest.mark.parametrize("cls, shape", [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (5, 3, 4)), ("BatchNorm2d", (4, 3, 2, 5))])
+@pytest.mark.parametrize("cls, shape", [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (5, 3, 4)),
+                                        ("BatchNorm2d", (4, 3, 2, 5))])
 @pytest.mark.parametrize("kw", [{}, {"momentum": None}, {"momentum": 0.3, "eps": 1e-3}, {"affine": False},
                                 {"track_running_stats": False}, {"bias": False}])
 def test_batch_norm_modules(cls, shape, kw):
@@ -365,7 +371,8 @@ def test_batch_norm_second_derivatives():
         xo, xt = cl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         wo, wt = cl.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
         o = F.batch_norm(xo, cl.zeros(3, dtype=cl.float64), cl.ones(3, dtype=cl.float64), wo, None, training)
-        r = TF.batch_norm(xt, torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64), wt, None, training)
+        r = TF.batch_norm(xt, torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64), wt, None,
+                          training)
         go = cl.autograd.grad((o ** 3).sum(), (xo, wo), create_graph=True)
         gt = torch.autograd.grad((r ** 3).sum(), (xt, wt), create_graph=True)
         for a, b in zip(go, gt):
@@ -379,8 +386,10 @@ def test_batch_norm_second_derivatives():
 def test_batch_norm_errors():
     same_error(lambda: nn.BatchNorm1d(3)(cl.randn(4, 5)), lambda: torch.nn.BatchNorm1d(3)(torch.randn(4, 5)))
     same_error(lambda: nn.BatchNorm1d(3)(cl.randn(1, 3)), lambda: torch.nn.BatchNorm1d(3)(torch.randn(1, 3)))
-    same_error(lambda: nn.BatchNorm2d(3)(cl.randn(1, 3, 1, 1)), lambda: torch.nn.BatchNorm2d(3)(torch.randn(1, 3, 1, 1)))
-    same_error(lambda: nn.BatchNorm1d(3)(cl.randn(4, 3, 2, 2)), lambda: torch.nn.BatchNorm1d(3)(torch.randn(4, 3, 2, 2)))
+    same_error(lambda: nn.BatchNorm2d(3)(cl.randn(1, 3, 1, 1)),
+               lambda: torch.nn.BatchNorm2d(3)(torch.randn(1, 3, 1, 1)))
+    same_error(lambda: nn.BatchNorm1d(3)(cl.randn(4, 3, 2, 2)),
+               lambda: torch.nn.BatchNorm1d(3)(torch.randn(4, 3, 2, 2)))
     same_error(lambda: nn.BatchNorm2d(3)(cl.randn(2, 3, 4)), lambda: torch.nn.BatchNorm2d(3)(torch.randn(2, 3, 4)))
     same_error(lambda: F.batch_norm(cl.randn(4, 3), None, None), lambda: TF.batch_norm(torch.randn(4, 3), None, None))
     same_error(lambda: F.batch_norm(cl.randn(4, 3), cl.zeros(3), cl.ones(3), cl.ones(4)),
@@ -401,7 +410,8 @@ def test_dropout2d_drops_whole_channels():
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), a.reshape(x.shape))
     assert F.dropout2d(x, 0.5, training=False) is x
-    np.testing.assert_array_equal(F.dropout2d(x, 1.0).detach().numpy(), TF.dropout2d(torch.ones(8, 16, 3, 3), 1.0).numpy())
+    np.testing.assert_array_equal(F.dropout2d(x, 1.0).detach().numpy(),
+                                  TF.dropout2d(torch.ones(8, 16, 3, 3), 1.0).numpy())
     m, mt = nn.Dropout2d(0.3), torch.nn.Dropout2d(0.3)
     assert repr(m) == repr(mt)
     m.eval()
@@ -422,8 +432,9 @@ def test_dropout2d_warnings_and_errors(shape):
 
 
 @pytest.mark.parametrize("shape, k, s, p, ceil, include", [
-    ((2, 3, 6, 6), 2, None, 0, False, True), ((2, 3, 7, 5), 3, 2, 1, False, True), ((2, 3, 7, 5), 3, 2, 1, False, False),
-    ((1, 2, 7, 7), (3, 2), (2, 1), (1, 0), True, True), ((1, 2, 7, 7), 3, 2, 1, True, False), ((3, 5, 5), 2, 1, 1, False, False),
+    ((2, 3, 6, 6), 2, None, 0, False, True), ((2, 3, 7, 5), 3, 2, 1, False, True),
+    ((2, 3, 7, 5), 3, 2, 1, False, False), ((1, 2, 7, 7), (3, 2), (2, 1), (1, 0), True, True),
+    ((1, 2, 7, 7), 3, 2, 1, True, False), ((3, 5, 5), 2, 1, 1, False, False),
     ((1, 1, 6, 6), 4, 3, 2, True, True)])
 def test_avg_pool2d(shape, k, s, p, ceil, include):
     rng = np.random.default_rng(8)
@@ -440,9 +451,11 @@ def test_avg_pool2d(shape, k, s, p, ceil, include):
 def test_avg_pool2d_divisor_override_and_errors():
     x = np.random.default_rng(9).standard_normal((1, 2, 5, 5))
     close(F.avg_pool2d(cl.tensor(x), 2, divisor_override=3), TF.avg_pool2d(torch.tensor(x), 2, divisor_override=3))
-    same_error(lambda: F.avg_pool2d(cl.ones(1, 1, 3, 3), 2, padding=2), lambda: TF.avg_pool2d(torch.ones(1, 1, 3, 3), 2, padding=2))
+    same_error(lambda: F.avg_pool2d(cl.ones(1, 1, 3, 3), 2, padding=2),
+               lambda: TF.avg_pool2d(torch.ones(1, 1, 3, 3), 2, padding=2))
     same_error(lambda: F.avg_pool2d(cl.ones(1, 1, 3, 3), 5), lambda: TF.avg_pool2d(torch.ones(1, 1, 3, 3), 5))
-    same_error(lambda: F.avg_pool2d(cl.ones(1, 1, 3, 3), 2, stride=0), lambda: TF.avg_pool2d(torch.ones(1, 1, 3, 3), 2, stride=0))
+    same_error(lambda: F.avg_pool2d(cl.ones(1, 1, 3, 3), 2, stride=0),
+               lambda: TF.avg_pool2d(torch.ones(1, 1, 3, 3), 2, stride=0))
     same_error(lambda: F.avg_pool2d(cl.ones(3, 3), 2), lambda: TF.avg_pool2d(torch.ones(3, 3), 2))
 
 
@@ -454,7 +467,8 @@ ACT_X = np.concatenate([np.linspace(-5, 5, 11) + 0.05, [25.0, -25.0, 0.0]])
 @pytest.mark.parametrize("name, kw, module, mkw", [
     ("leaky_relu", {}, "LeakyReLU", {}), ("leaky_relu", {"negative_slope": 0.2}, "LeakyReLU", {"negative_slope": 0.2}),
     ("elu", {}, "ELU", {}), ("elu", {"alpha": 0.5}, "ELU", {"alpha": 0.5}),
-    ("softplus", {}, "Softplus", {}), ("softplus", {"beta": 2.0, "threshold": 10.0}, "Softplus", {"beta": 2, "threshold": 10}),
+    ("softplus", {}, "Softplus", {}),
+    ("softplus", {"beta": 2.0, "threshold": 10.0}, "Softplus", {"beta": 2, "threshold": 10}),
     ("silu", {}, "SiLU", {})])
 def test_activations(name, kw, module, mkw):
     check_both(lambda x: getattr(F, name)(x, **kw), lambda x: getattr(TF, name)(x, **kw), (ACT_X,), (0,))

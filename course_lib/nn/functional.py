@@ -274,7 +274,8 @@ class Affine(Function):
         need_b, need_x, need_w = needs if len(needs) == 3 else (False, *needs)
         if is_grad_enabled():  # create_graph: differentiable ops, so the gradient has a graph too
             g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-            gx, gw, gb = (grad @ w if need_x else None), (g2.mT @ x2 if need_w else None), (g2.sum(0) if need_b else None)
+            gx = grad @ w if need_x else None
+            gw, gb = (g2.mT @ x2 if need_w else None), (g2.sum(0) if need_b else None)
         else:
             g, backend = array_of(grad), backend_of(grad)
             g2 = g.reshape(-1, g.shape[-1])
@@ -1027,8 +1028,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if input.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result in "
-                      "an error in a future release. To retain the behavior and silence this warning, please use "
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
                       "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
                       "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
                       "inputs).", stacklevel=2)
