@@ -546,3 +546,33 @@ def test_avg_pool2d_second_derivatives():
     ho, = cl.autograd.grad((go * go).sum(), xo)
     ht, = torch.autograd.grad((gt * gt).sum(), xt)
     close(ho, ht)
+
+
+# -- the same code on a device: the 'sim' stand-in GPU refuses host arrays ------------------------------------------
+
+def test_the_new_surface_stays_on_the_sim_device():
+    from course_lib.simdevice import register_sim_device
+    register_sim_device()
+    rng = np.random.default_rng(12)
+    X4, I4 = rng.standard_normal((6, 4)), rng.standard_normal((2, 3, 5, 5))
+    P4, Y4 = rng.uniform(0.1, 0.9, (6, 4)), rng.uniform(0, 1, (6, 4))
+    cases = [(lambda x, y: F.mse_loss(x, y), (X4, Y4)), (lambda x, y: F.smooth_l1_loss(x, y, beta=0.5), (X4, Y4)),
+             (lambda x, y: F.huber_loss(x, y), (X4, Y4)), (lambda x, y: F.binary_cross_entropy(x, y), (P4, Y4)),
+             (lambda x, y: F.binary_cross_entropy_with_logits(x, y, pos_weight=y[0] + 1), (X4, Y4)),
+             (lambda x, t: F.cross_entropy(x, t), (X4, rng.integers(0, 4, 6))),
+             (lambda x, t: F.nll_loss(x, t), (I4, rng.integers(0, 3, (2, 5, 5)))),
+             (lambda x: F.batch_norm(x, None, None, None, None, True), (I4,)),
+             (lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), (I4,)),
+             (lambda x: F.leaky_relu(x, 0.1), (X4,)), (F.elu, (X4,)), (F.softplus, (X4,)), (F.silu, (X4,))]
+    for fn, arrays in cases:
+        on_cpu = [cl.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+        on_sim = [cl.tensor(a).to("sim").requires_grad_(a.dtype.kind == "f") for a in arrays]
+        o_cpu, o_sim = fn(*on_cpu), fn(*on_sim)
+        assert str(o_sim.device) == "sim"
+        np.testing.assert_allclose(o_sim.detach().cpu().numpy(), o_cpu.detach().numpy(), rtol=1e-12)
+        o_cpu.sum().backward()
+        o_sim.sum().backward()
+        np.testing.assert_allclose(on_sim[0].grad.cpu().numpy(), on_cpu[0].grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert str(F.one_hot(cl.tensor([0, 2]).to("sim")).device) == "sim"
+    bn = nn.BatchNorm2d(3).to("sim")
+    assert str(bn(cl.tensor(I4).to("sim")).device) == "sim" and str(bn.running_mean.device) == "sim"
