@@ -576,3 +576,41 @@ def test_the_new_surface_stays_on_the_sim_device():
     assert str(F.one_hot(cl.tensor([0, 2]).to("sim")).device) == "sim"
     bn = nn.BatchNorm2d(3).to("sim")
     assert str(bn(cl.tensor(I4).to("sim")).device) == "sim" and str(bn.running_mean.device) == "sim"
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(5, 4), (2, 4, 3), (4,)])
+def test_cross_entropy_label_smoothing(reduction, weighted, shape):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(shape)
+    t = rng.integers(0, 4, (shape[0],) + shape[2:] if len(shape) > 1 else ())
+    if t.ndim:
+        t.reshape(-1)[0] = -100
+    extra = (rng.uniform(0.5, 1.5, 4),) if weighted else ()
+    check_both(lambda a, b, *w: F.cross_entropy(a, b, *w, reduction=reduction, label_smoothing=0.2),
+               lambda a, b, *w: TF.cross_entropy(a, b, *w, reduction=reduction, label_smoothing=0.2),
+               (x, t) + extra, (0,), nodes=False)
+    probs = rng.dirichlet(np.ones(4), shape[0]) if len(shape) == 2 else None
+    if probs is not None:
+        check_both(lambda a, p: F.cross_entropy(a, p, reduction=reduction, label_smoothing=0.3),
+                   lambda a, p: TF.cross_entropy(a, p, reduction=reduction, label_smoothing=0.3), (x, probs), (0,),
+                   nodes=False)
+    same_error(lambda: F.cross_entropy(cl.tensor(x), cl.tensor(t), label_smoothing=1.5),
+               lambda: TF.cross_entropy(torch.tensor(x), torch.tensor(t), label_smoothing=1.5))
+
+
+def test_core_loss_layers_take_pytorchs_full_signatures():
+    rng = np.random.default_rng(14)
+    x, t, w = rng.standard_normal((6, 4)), rng.integers(0, 4, 6), rng.uniform(0.5, 1.5, 4)
+    t[0] = 1
+    for make in (lambda m, W: m.CrossEntropyLoss(W, None, 1, None, "sum", 0.1),
+                 lambda m, W: m.CrossEntropyLoss(label_smoothing=0.25, reduction="none"),
+                 lambda m, W: m.NLLLoss(W, None, 1, None, "mean")):
+        ours, theirs = make(nn, cl.tensor(w)), make(torch.nn, torch.tensor(w))
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        check_both(ours, theirs, (x, t), (0,), nodes=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert nn.MSELoss(size_average=False).reduction == torch.nn.MSELoss(size_average=False).reduction == "sum"
+    assert len({str(c.message) for c in caught}) == 1

@@ -776,6 +776,33 @@ class BCEWithLogitsLoss(_Loss):
                                                   pos_weight=self.pos_weight)
 
 
+@_extend(MSELoss)
+class _MSELossTorchSignature:
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):  # PyTorch's full signature
+        Module.__init__(self)
+        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
+
+
+@_extend(NLLLoss)
+class _NLLLossTorchSignature:
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        Module.__init__(self)
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction = ignore_index, F._legacy_reduction(size_average, reduce, reduction)
+
+
+@_extend(CrossEntropyLoss)
+class _CrossEntropyLossSmoothing:
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        NLLLoss.__init__(self, weight, size_average, ignore_index, reduce, reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
+
+
 from course_lib.creation import ones, tensor, zeros  # noqa: E402
 
 

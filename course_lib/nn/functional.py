@@ -306,8 +306,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """log_softmax then nll_loss: stable for any logits. `target` holds class indices, or probabilities
     (a float tensor of the input's shape)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if label_smoothing != 0.0:
-        raise NotImplementedError("cross_entropy(label_smoothing=...) is not supported by course_lib")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     class_dim = 0 if input.ndim == 1 else 1
@@ -320,6 +320,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     else:
         _check_class_targets(input, target, weight)
         target = target.long()  # uint8 targets are accepted too
+    if probabilities and label_smoothing:  # a little probability moved from the target to every class
+        target = target * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
+    elif label_smoothing:
+        return _smoothed_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, class_dim)
     if input.ndim == 2 and input.is_floating_point() and not probabilities and reduction in ("mean", "sum", "none"):
         # the common case: PyTorch's two nodes, NllLossBackward0 over LogSoftmaxBackward0, each one fused
         return NllLoss.apply(LogSoftmaxRows.apply(input), target, weight, ignore_index, reduction)
@@ -335,6 +339,23 @@ def _edges(n):
     """A node's next_functions showing its first n edges only: PyTorch's node lists its tensor inputs (input,
     target), not the settings (reduction, ignore_index, ...) that `apply` receives too."""
     return property(lambda self: Function.next_functions.fget(self)[:n])
+
+
+def _smoothed_cross_entropy(input, target, weight, ignore_index, reduction, smoothing, class_dim):
+    """(1 - ε) · nll_loss + ε / C · (-Σ_c w_c log p_c), each reduced as PyTorch does (the mean divides both parts by
+    the total weight of the counted targets)."""
+    logp = log_softmax(input, class_dim)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    c = input.shape[class_dim]
+    valid = (target != ignore_index).to(input.dtype)
+    w = 1.0 if weight is None else weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
+    smooth = -(logp * w).sum(class_dim) * valid
+    if reduction == "mean":
+        counted = valid if weight is None else weight[where(target == ignore_index, 0, target)] * valid
+        smooth = smooth.sum() / counted.sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - smoothing) * nll + smoothing / c * smooth
 
 
 class LogSoftmaxRows(Function):
