@@ -60,5 +60,31 @@ def _cnn_step():
     return impls
 
 
+def _loss_step(loss_name, target):
+    """Linear(20, 10) and a loss, forward + backward, batch 64: the loss nodes' own cost (PyTorch's fused nodes
+    MseLossBackward0, NllLossBackward0 over LogSoftmaxBackward0, BinaryCrossEntropyWithLogitsBackward0)."""
+    def setup():
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((64, 20)).astype(np.float32)
+        w = rng.standard_normal((10, 20)).astype(np.float32)
+        b = rng.standard_normal(10).astype(np.float32)
+        y = rng.integers(0, 10, 64) if target == "class" else rng.uniform(0, 1, (64, 10)).astype(np.float32)
+        xc, yc = course_lib.tensor(x), course_lib.tensor(y)
+        wc, bc = course_lib.tensor(w, requires_grad=True), course_lib.tensor(b, requires_grad=True)
+        impls = {"course_lib": lambda: getattr(F, loss_name)(F.linear(xc, wc, bc), yc).backward()}
+        torch = optional_torch()
+        if torch is not None:
+            xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+            wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+            tf = torch.nn.functional
+            impls["torch"] = lambda: getattr(tf, loss_name)(tf.linear(xt, wt, bt), yt).backward()
+        return impls
+    return setup
+
+
 CASES = [Case("nn: conv2d forward 64x16x8x8 -> 32, 3x3 pad 1", _conv_forward),
-         Case("nn: CNN forward+backward, batch 64 (notebook 06)", _cnn_step)]
+         Case("nn: CNN forward+backward, batch 64 (notebook 06)", _cnn_step),
+         Case("nn: linear + cross_entropy, forward+backward, batch 64", _loss_step("cross_entropy", "class")),
+         Case("nn: linear + mse_loss, forward+backward, batch 64", _loss_step("mse_loss", "real")),
+         Case("nn: linear + bce_with_logits, forward+backward, batch 64",
+              _loss_step("binary_cross_entropy_with_logits", "real"))]

@@ -16,13 +16,29 @@ __all__ = [
     "Affine",
     "linear",
     "cross_entropy",
-    "CrossEntropy",
+    "LogSoftmaxRows",
+    "NllLoss",
     "Windows2d",
     "sliding_windows2d",
     "conv2d",
     "ConvOutput",
     "max_pool2d",
     "MaxPick",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "one_hot",
+    "BatchNorm",
+    "batch_norm",
+    "dropout2d",
+    "avg_pool2d",
+    "AvgPool",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "silu",
 ]
 
 
@@ -31,13 +47,13 @@ import warnings
 import numpy as np
 
 from course_lib import storage
-from course_lib.autograd import (Function, Tensor, array_of, backend_of, is_grad_enabled, no_grad, tensor_of,
-                                 xp_of)
+from course_lib.autograd import (Function, Tensor, array_of, backend_of, is_grad_enabled, mark_written, no_grad,
+                                 tensor_of, xp_of)
 from course_lib.ops import where
 from course_lib.views import IndexAdd, _view_output
 from course_lib.creation import arange, rand, tensor
 from course_lib.functional import _name_builtin_nodes
-from course_lib.kernels import log_softmax as log_softmax_kernel, matmul as matmul_kernel
+from course_lib.kernels import broadcast_shapes, log_softmax as log_softmax_kernel, matmul as matmul_kernel
 from course_lib.dtypes import _TORCH_NAMES  # PyTorch's dtype names, for messages
 
 
@@ -230,7 +246,8 @@ class Affine(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx, *args):  # (bias, x, weight), or (x, weight) without a bias: PyTorch's order of the edges
+        bias, x, weight = args if len(args) == 3 else (None, *args)
         if bias is not None and not (x.dtype is weight.dtype is bias.dtype):  # addmm's checks, in PyTorch's words
             first, name = (x, "mat1") if x.dtype is not weight.dtype else (bias, "self")
             raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_type_name(first.dtype)} "
@@ -253,26 +270,44 @@ class Affine(Function):
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
+        needs = ctx.needs_input_grad
+        need_b, need_x, need_w = needs if len(needs) == 3 else (False, *needs)
         if is_grad_enabled():  # create_graph: differentiable ops, so the gradient has a graph too
             g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-            return (grad @ w if need_x else None), (g2.mT @ x2 if need_w else None), (g2.sum(0) if need_b else None)
-        g, backend = array_of(grad), backend_of(grad)
-        g2 = g.reshape(-1, g.shape[-1])
-        gx = tensor_of(np.matmul(g, array_of(w)), backend) if need_x else None
-        gw = tensor_of(np.matmul(g2.T, array_of(x).reshape(-1, array_of(x).shape[-1])), backend) if need_w else None
-        gb = tensor_of(g2.sum(0), backend) if need_b else None
-        return gx, gw, gb
+            gx = grad @ w if need_x else None
+            gw, gb = (g2.mT @ x2 if need_w else None), (g2.sum(0) if need_b else None)
+        else:
+            g, backend = array_of(grad), backend_of(grad)
+            g2 = g.reshape(-1, g.shape[-1])
+            gx = tensor_of(np.matmul(g, array_of(w)), backend) if need_x else None
+            gw = tensor_of(np.matmul(g2.T, array_of(x).reshape(-1, array_of(x).shape[-1])), backend) if need_w else None
+            gb = tensor_of(g2.sum(0), backend) if need_b else None
+        return (gb, gx, gw) if len(needs) == 3 else (gx, gw)
 
 
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch: one fused graph node."""
-    return Affine.apply(input, weight, bias)
+    return Affine.apply(input, weight) if bias is None else Affine.apply(bias, input, weight)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's old size_average/reduce flags, mapped to a reduction, with its deprecation warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduction = "none" if reduce is False else "mean" if size_average else "sum"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  stacklevel=3)
+    return reduction
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """log_softmax then nll_loss: stable for any logits. `target` holds class indices, or probabilities
     (a float tensor of the input's shape)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     class_dim = 0 if input.ndim == 1 else 1
@@ -285,62 +320,134 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     else:
         _check_class_targets(input, target, weight)
         target = target.long()  # uint8 targets are accepted too
+    if probabilities and label_smoothing:  # a little probability moved from the target to every class
+        target = target * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
+    elif label_smoothing:
+        return _smoothed_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, class_dim)
     if input.ndim == 2 and input.is_floating_point() and not probabilities and reduction in ("mean", "sum", "none"):
-        return CrossEntropy.apply(input, target, weight, ignore_index, reduction)  # the common case, fused
+        # the common case: PyTorch's two nodes, NllLossBackward0 over LogSoftmaxBackward0, each one fused
+        return NllLoss.apply(LogSoftmaxRows.apply(input), target, weight, ignore_index, reduction)
     logp = log_softmax(input, class_dim)
     if probabilities:
         w = 1.0 if weight is None else weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
         loss = -(target * logp * w).sum(class_dim)
         return _reduce(loss, reduction)
-    return nll_loss(logp, target, weight, ignore_index, reduction)
+    return nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
-class CrossEntropy(Function):
-    """Cross-entropy of (N, C) logits and class indices as ONE graph node.
+def _edges(n):
+    """A node's next_functions showing its first n edges only: PyTorch's node lists its tensor inputs (input,
+    target), not the settings (reduction, ignore_index, ...) that `apply` receives too."""
+    return property(lambda self: Function.next_functions.fget(self)[:n])
 
-    Composed from log_softmax and nll_loss it is a dozen recorded ops; fused, its gradient is the
-    famous one-liner: d loss_i / d logits_ij = w_i (softmax_ij - [j = target_i]), scaled by the reduction.
-    """
-    _keeps = True  # backward reads ctx.logp (N x C): freed after backward, like saved tensors
+
+def _smoothed_cross_entropy(input, target, weight, ignore_index, reduction, smoothing, class_dim):
+    """(1 - ε) · nll_loss + ε / C · (-Σ_c w_c log p_c), each reduced as PyTorch does (the mean divides both parts by
+    the total weight of the counted targets)."""
+    logp = log_softmax(input, class_dim)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    c = input.shape[class_dim]
+    valid = (target != ignore_index).to(input.dtype)
+    w = 1.0 if weight is None else weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
+    smooth = -(logp * w).sum(class_dim) * valid
+    if reduction == "mean":
+        counted = valid if weight is None else weight[where(target == ignore_index, 0, target)] * valid
+        smooth = smooth.sum() / counted.sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - smoothing) * nll + smoothing / c * smooth
+
+
+class LogSoftmaxRows(Function):
+    """log_softmax over dim 1 of an (N, C) matrix, as PyTorch's LogSoftmaxBackward0 node, with its backward on the
+    arrays: g - softmax · sum(g), where softmax = exp(the saved result)."""
+    save_output = True
 
     @staticmethod
-    def forward(ctx, logits, target, weight, ignore_index, reduction):
-        x, t, xp = array_of(logits), array_of(target), xp_of(logits)
-        n, c = x.shape
-        valid = t != ignore_index
-        safe = xp.where(valid, t, 0)
-        out_of_range = (safe < 0) | (safe >= c)
-        if out_of_range.any():
-            raise IndexError(f"Target {int(t[out_of_range][0])} is out of bounds.")
-        logp = log_softmax_kernel(x, 1)
-        w = valid.astype(x.dtype) if weight is None else array_of(weight)[safe] * valid
-        rows = xp.arange(n)
-        losses = -logp[rows, safe] * w
-        ctx.save_for_backward(logits)
-        ctx.logp, ctx.rows, ctx.safe, ctx.w, ctx.reduction = logp, rows, safe, w, reduction
-        if reduction == "mean":  # divide by the total weight; every target ignored: nan, and a zero gradient
-            total = w.sum()
-            empty = total == 0
-            scale = 1 / xp.where(empty, 1, total)
-            ctx.scale = xp.where(empty, 0, scale)
-            return xp.where(empty, np.nan, losses.sum() * scale)
-        return losses.sum() if reduction == "sum" else losses
+    def forward(ctx, logits):
+        return log_softmax_kernel(array_of(logits), 1)
 
     @staticmethod
     def backward(ctx, grad):
-        logits, = ctx.saved_tensors
-        w = ctx.w * ctx.scale if ctx.reduction == "mean" else ctx.w
         if is_grad_enabled():  # create_graph: the same formula from differentiable ops
-            onehot = xp_of(logits).zeros_like(ctx.logp)
-            onehot[ctx.rows, ctx.safe] = 1
-            coef = tensor_of(w[:, None], backend_of(logits))
-            g = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
-            return (logits.softmax(1) - tensor_of(onehot, backend_of(logits))) * coef * g, None, None, None, None
-        d = np.exp(ctx.logp)  # softmax, from the log-probabilities forward already computed
-        d[ctx.rows, ctx.safe] -= 1
-        d *= w[:, None]
-        d *= array_of(grad)[:, None] if ctx.reduction == "none" else array_of(grad)
-        return tensor_of(d, backend_of(logits)), None, None, None, None
+            return grad - ctx.saved_output.exp() * grad.sum(1, keepdim=True)
+        g = array_of(grad)
+        return tensor_of(g - np.exp(array_of(ctx.saved_output)) * g.sum(1, keepdims=True), backend_of(grad))
+
+
+class NllLoss(Function):
+    """-w[t] · logp[n, t] for every sample n (target t = target[n]; for (N, C, d1, ...) every position counts as
+    a sample) as ONE graph node. The loss is linear in logp, so its gradient is a constant: -w at each sample's
+    target class (scaled by the reduction), zero elsewhere, times the incoming gradient."""
+    _keeps = True  # backward reads ctx.safe and ctx.w: freed after backward, like saved tensors
+    next_functions = _edges(1)  # PyTorch's NllLossBackward0 lists the log-probabilities only
+
+    @staticmethod
+    def forward(ctx, logp, target, weight, ignore_index, reduction):
+        x, t, xp = array_of(logp), array_of(target), xp_of(logp)
+        ctx.shape, ctx.reduction = x.shape, reduction
+        if x.ndim == 4:
+            ctx._torch_name = "NllLoss2DBackward0"
+        c = x.shape[0 if x.ndim == 1 else 1]
+        rows = x if x.ndim == 2 else x.reshape(1, c) if x.ndim == 1 else xp.moveaxis(x, 1, -1).reshape(-1, c)
+        flat = t.reshape(-1)  # one row of `rows` per sample, one target each
+        valid = flat != ignore_index
+        all_valid = bool(valid.all())
+        safe = flat if all_valid else xp.where(valid, flat, 0)
+        if flat.size and (safe.min() < 0 or safe.max() >= c):
+            bad = flat[valid & ((flat < 0) | (flat >= c))]
+            raise IndexError(f"Target {int(bad[0])} is out of bounds.")
+        if weight is None and all_valid:
+            w = None  # every weight is 1: skip the products
+            losses = -rows[xp.arange(flat.shape[0]), safe]
+        else:
+            w = valid.astype(x.dtype) if weight is None else array_of(weight)[safe] * valid
+            losses = -rows[xp.arange(flat.shape[0]), safe] * w
+        ctx.safe, ctx.w, ctx.scale = safe, w, 1
+        if reduction == "mean":  # divide by the total weight; every target ignored: nan, and a zero gradient
+            total = float(flat.shape[0] if w is None else w.sum())
+            ctx.scale = 0.0 if total == 0 else 1 / total
+            return xp.asarray(np.nan if total == 0 else losses.sum() * ctx.scale, dtype=x.dtype)
+        return losses.sum() if reduction == "sum" else losses.reshape(t.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, c, xp = ctx.shape, ctx.shape[0 if len(ctx.shape) == 1 else 1], xp_of(grad)
+        n = ctx.safe.shape[0]
+        d = xp.zeros((n, c), dtype=array_of(grad).dtype)
+        d[xp.arange(n), ctx.safe] = -ctx.scale if ctx.w is None else -ctx.w * ctx.scale
+        if len(shape) > 2:  # back from one row per sample to (N, C, d1, ...)
+            d = xp.moveaxis(d.reshape(shape[0], *shape[2:], c), -1, 1)
+        elif len(shape) == 1:
+            d = d.reshape(shape)
+        if ctx.reduction == "none" and len(shape) > 1:
+            grad = grad.unsqueeze(1)  # one gradient per sample, the same for all its classes
+        if is_grad_enabled():  # create_graph: d is a constant, the product with grad is recorded
+            return tensor_of(d, backend_of(grad)) * grad, None, None, None, None
+        return tensor_of(d * array_of(grad), backend_of(grad)), None, None, None, None
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood as PyTorch's node: NllLossBackward0 for (N, C) or (C,) log-probabilities,
+    NllLoss2DBackward0 for images (N, C, H, W); any other rank is first viewed as an image, as PyTorch does."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_class_targets(input, target, weight)
+    if not input.is_floating_point():
+        kernel = "nll_loss2d_forward_out_frame" if input.ndim > 2 else "nll_loss_out_frame"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(input.dtype)}\'')
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if input.ndim > 1 and target.shape != (input.shape[0],) + input.shape[2:]:
+        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
+    target = target.long()
+    if input.ndim in (1, 2, 4):
+        return NllLoss.apply(input, target, weight, ignore_index, reduction)
+    n, c = input.shape[:2]  # (N, C, d1, ...) viewed as an (N, C, 1, d1·...) image
+    loss = NllLoss.apply(input.reshape(n, c, 1, -1), target.reshape(n, 1, -1), weight, ignore_index, reduction)
+    return loss.reshape(target.shape) if reduction == "none" else loss
+
+
+_name_builtin_nodes([Affine, LogSoftmaxRows, NllLoss], {Affine: "AddmmBackward0", LogSoftmaxRows: "LogSoftmaxBackward0",
+                                                        NllLoss: "NllLossBackward0"})
 
 
 class Windows2d(Function):
@@ -580,6 +687,539 @@ class MaxPick(Function):
         return g.reshape(kh, kw, *best.shape).permute(*dims, 0, 1), None, None
 
 
-_name_builtin_nodes([Affine, CrossEntropy, ConstantPad, Windows2d, ConvOutput, MaxPick],  # PyTorch's names
-                    {Affine: "AddmmBackward0", CrossEntropy: "NllLossBackward0", ConstantPad: "ConstantPadNdBackward0",
+_name_builtin_nodes([Affine, ConstantPad, Windows2d, ConvOutput, MaxPick],  # PyTorch's names
+                    {Affine: "AddmmBackward0", ConstantPad: "ConstantPadNdBackward0",
                      ConvOutput: "ConvolutionBackward0", MaxPick: "MaxPool2DWithIndicesBackward0"})
+
+
+class _PointwiseLoss(Function):
+    """A loss of (input, target) pairs, elementwise then reduced, as ONE graph node (PyTorch's MseLossBackward0,
+    SmoothL1LossBackward0, ...). Subclasses give `value(d)` and `slope(d)` of the difference d = input - target, on
+    arrays; backward multiplies the slope by the incoming gradient (and -1 for the target). When a graph of the
+    backward pass is wanted (create_graph=True), the slope is computed again from tensor ops, so that second
+    derivatives still flow."""
+    next_functions = _edges(2)  # input and target, as PyTorch lists them
+
+    @staticmethod
+    def forward(ctx, input, target, reduction, param):
+        ctx.save_for_backward(input, target)
+        ctx.reduction, ctx.param = reduction, param
+        loss = ctx.value(array_of(input) - array_of(target), param)
+        if reduction == "none":
+            return loss
+        return loss.mean() if reduction == "mean" else loss.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        if is_grad_enabled():  # create_graph: the slope from tensor ops, so that it has a graph too
+            d = input - target
+            g = ctx.slope_t(d, ctx.param) * (grad / d.numel() if ctx.reduction == "mean" else grad)
+        else:
+            d = array_of(input) - array_of(target)
+            g = ctx.slope(d, ctx.param) * (array_of(grad) / d.size if ctx.reduction == "mean" else array_of(grad))
+            g = tensor_of(g, backend_of(grad))
+        need_input, need_target = ctx.needs_input_grad[:2]
+        return (g if need_input else None), (-g if need_target else None), None, None
+
+
+class _MseLoss(_PointwiseLoss):
+    value = staticmethod(lambda d, _: d * d)
+    slope = slope_t = staticmethod(lambda d, _: 2 * d)
+
+
+class _SmoothL1Loss(_PointwiseLoss):
+    value = staticmethod(lambda d, beta: np.where(abs(d) < beta, 0.5 * d * d / beta, abs(d) - 0.5 * beta))
+    slope = staticmethod(lambda d, beta: np.clip(d / beta, -1.0, 1.0))
+    slope_t = staticmethod(lambda d, beta: (d / beta).clamp(-1.0, 1.0))
+
+
+class _HuberLoss(_PointwiseLoss):
+    value = staticmethod(lambda d, delta: np.where(abs(d) < delta, 0.5 * d * d, delta * (abs(d) - 0.5 * delta)))
+    slope = staticmethod(lambda d, delta: np.clip(d, -delta, delta))
+    slope_t = staticmethod(lambda d, delta: d.clamp(-delta, delta))
+
+
+def _pointwise_loss_args(name, input, target, reduction):
+    """What every elementwise loss checks first, with PyTorch's warning for shapes that merely broadcast."""
+    if input.shape != target.shape:
+        warnings.warn(f"Using a target size ({_size(target)}) that is different to the input size ({_size(input)}). "
+                      "This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=3)
+    broadcast_shapes(input.shape, target.shape)  # PyTorch's error for shapes that do not broadcast
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if not (input.is_floating_point() or target.is_floating_point()):  # one float operand is enough (promotion)
+        raise NotImplementedError(f'"{name}" not implemented for \'{_type_name(input.dtype)}\'')
+
+
+def _size(t):
+    return f"torch.Size({list(t.shape)})"
+
+
+def _weighted(loss_none, weight, reduction, mean_by_weight=True):
+    """An elementwise loss times a weight of the input's size; 'mean' divides by the total weight (mse, l1) or by the
+    number of elements (huber), as PyTorch does."""
+    loss = loss_none * weight
+    if reduction == "mean" and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def _check_loss_weight(input, weight):
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """The squared error (x - y)², averaged (or summed, or kept): one MseLossBackward0 node."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _pointwise_loss_args("mse_cpu", input, target, reduction)
+    _check_loss_weight(input, weight)
+    if weight is not None:
+        return _weighted((input - target) ** 2, weight, reduction)  # PyTorch composes this case
+    return _MseLoss.apply(input, target, reduction, None)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """The absolute error |x - y|, averaged (or summed, or kept). PyTorch composes it too: Abs over Sub."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _pointwise_loss_args("abs_cpu", input, target, reduction)
+    _check_loss_weight(input, weight)
+    if weight is not None:
+        return _weighted((input - target).abs(), weight, reduction)
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Squared near zero, absolute far away: 0.5 d²/beta where |d| < beta, else |d| - 0.5 beta (beta = 0: l1_loss)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    _pointwise_loss_args("smooth_l1_cpu", input, target, reduction)
+    return _SmoothL1Loss.apply(input, target, reduction, beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d² where |d| < delta, else delta (|d| - 0.5 delta): smooth_l1_loss times delta (with beta = delta)."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _pointwise_loss_args("huber_cpu", input, target, reduction)
+    _check_loss_weight(input, weight)
+    if weight is not None:
+        return _weighted(_HuberLoss.apply(input, target, "none", delta), weight, reduction, mean_by_weight=False)
+    return _HuberLoss.apply(input, target, reduction, delta)
+
+
+_name_builtin_nodes([_MseLoss, _SmoothL1Loss, _HuberLoss], {
+    _MseLoss: "MseLossBackward0", _SmoothL1Loss: "SmoothL1LossBackward0", _HuberLoss: "HuberLossBackward0"})
+
+
+class _BinaryCrossEntropy(Function):
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x, each log clamped at -100 (so a confident wrong answer
+    costs 100, not inf), as ONE node: PyTorch's BinaryCrossEntropyBackward0."""
+    next_functions = _edges(2)
+
+    @staticmethod
+    def forward(ctx, input, target, weight, reduction):
+        x, y = array_of(input), array_of(target)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+            log_x, log_1mx = np.maximum(np.log(x), -100.0), np.maximum(np.log1p(-x), -100.0)
+        loss = -(y * log_x + (1 - y) * log_1mx)
+        if weight is not None:
+            loss = loss * array_of(weight)
+        ctx.save_for_backward(input, target, weight)
+        ctx.reduction, ctx.n = reduction, loss.size
+        return _reduce_array(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, w = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            grad = grad / ctx.n
+        if is_grad_enabled():  # create_graph: from tensor ops
+            gx = (x - y) / ((1 - x) * x).clamp(min=1e-12) * grad
+            gy = ((1 - x).log().clamp(min=-100.0) - x.log().clamp(min=-100.0)) * grad
+        else:
+            xa, ya, g = array_of(x), array_of(y), array_of(grad)
+            gx = tensor_of((xa - ya) / np.maximum((1 - xa) * xa, 1e-12) * g, backend_of(grad))
+            with np.errstate(divide="ignore"):
+                gy = tensor_of((np.maximum(np.log1p(-xa), -100.0) - np.maximum(np.log(xa), -100.0)) * g,
+                               backend_of(grad))
+        if w is not None:
+            gx, gy = gx * w, gy * w
+        need_x, need_y = ctx.needs_input_grad[:2]
+        return (gx if need_x else None), (gy if need_y else None), None, None
+
+
+def _reduce_array(loss, reduction):
+    return loss if reduction == "none" else loss.mean() if reduction == "mean" else loss.sum()
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """The cross-entropy of probabilities `input` (each in [0, 1], e.g. after sigmoid) against targets in [0, 1]."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({_size(target)}) that is different to the input size ({_size(input)}) "
+                         "is deprecated. Please ensure they have the same size.")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"binary_cross_entropy" not implemented for \'{_type_name(input.dtype)}\'')
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {_type_name(target.dtype)} but expected {_type_name(input.dtype)}")
+    if weight is not None:
+        broadcast_shapes(weight.shape, input.shape)  # the weight broadcasts to the input
+    x, y = array_of(input), array_of(target)
+    if not ((x >= 0) & (x <= 1)).all():  # a NaN fails too
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not ((y >= 0) & (y <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    return _BinaryCrossEntropy.apply(input, target, weight, reduction)
+
+
+class _BinaryCrossEntropyWithLogits(Function):
+    """binary_cross_entropy(sigmoid(z), y) without forming sigmoid(z): (1 - y) z + l softplus(-z), where
+    softplus(-z) = log(1 + exp(-z)) is computed as logaddexp(0, -z) (never overflows) and l = 1 + (pos_weight - 1) y
+    weighs the positive term. ONE node: PyTorch's BinaryCrossEntropyWithLogitsBackward0."""
+    next_functions = _edges(2)
+
+    @staticmethod
+    def forward(ctx, input, target, weight, pos_weight, reduction):
+        z, y = array_of(input), array_of(target)
+        lw = 1 if pos_weight is None else 1 + (array_of(pos_weight) - 1) * y
+        loss = (1 - y) * z + lw * np.logaddexp(0, -z)
+        if weight is not None:
+            loss = loss * array_of(weight)
+        ctx.save_for_backward(input, target, weight, pos_weight)
+        ctx.reduction, ctx.n = reduction, loss.size
+        return _reduce_array(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, y, w, pw = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            grad = grad / ctx.n
+        if is_grad_enabled():  # create_graph: from tensor ops
+            lw = 1 if pw is None else 1 + (pw - 1) * y
+            gz = ((1 - y) - lw * (-z).sigmoid()) * grad
+            softplus = (1 + (-z.abs()).exp()).log() + (-z).clamp(min=0)
+            gy = (-z + (0 if pw is None else (pw - 1) * softplus)) * grad
+        else:
+            za, ya, g = array_of(z), array_of(y), array_of(grad)
+            lw = 1 if pw is None else 1 + (array_of(pw) - 1) * ya
+            gz = tensor_of(((1 - ya) - lw * np.exp(-np.logaddexp(0, za))) * g, backend_of(grad))  # sigmoid(-z)
+            dy = -za if pw is None else -za + (array_of(pw) - 1) * np.logaddexp(0, -za)
+            gy = tensor_of(dy * g, backend_of(grad))
+        if w is not None:
+            gz, gy = gz * w, gy * w
+        need_z, need_y = ctx.needs_input_grad[:2]
+        return (gz if need_z else None), (gy if need_y else None), None, None, None
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """binary_cross_entropy(sigmoid(input), target), stable for any logits; pos_weight multiplies the positive
+    term (one per class, broadcast along the last dim), weight the whole loss."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for \'{_type_name(input.dtype)}\'')
+    for extra in (weight, pos_weight):
+        if extra is not None:
+            broadcast_shapes(extra.shape, input.shape)
+    return _BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+_name_builtin_nodes([_BinaryCrossEntropy, _BinaryCrossEntropyWithLogits], {
+    _BinaryCrossEntropy: "BinaryCrossEntropyBackward0",
+    _BinaryCrossEntropyWithLogits: "BinaryCrossEntropyWithLogitsBackward0"})
+
+
+def one_hot(tensor, num_classes=-1):
+    """(*) class indices -> (*, num_classes) int64 rows of zeros with a 1 at each index; num_classes=-1 takes
+    the largest index + 1. Not differentiable (the result is integer)."""
+    if tensor.dtype.name != "int64":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    a, xp = array_of(tensor), xp_of(tensor)
+    if a.size == 0:
+        if num_classes == -1:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    else:
+        if a.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if num_classes == -1:
+            num_classes = int(a.max()) + 1
+        elif a.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    return tensor_of((a[..., None] == xp.arange(num_classes)).astype(np.int64), backend_of(tensor))
+
+
+class BatchNorm(Function):
+    """Batch normalisation over every dim but the channels (dim 1) as ONE node, PyTorch's NativeBatchNormBackward0.
+    In training it normalises with the batch's biased variance and updates the running buffers in place (with the
+    unbiased variance); in eval it uses the running buffers."""
+    _keeps = True  # backward reads ctx.xhat and ctx.invstd: freed after backward, like saved tensors
+    next_functions = _edges(3)  # input, weight, bias
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
+        a = array_of(input)
+        axes = (0,) + tuple(range(2, a.ndim))
+        shape = (1, -1) + (1,) * (a.ndim - 2)  # a per-channel vector, broadcast against the input
+        if training:
+            mean, var = a.mean(axis=axes), a.var(axis=axes)
+            n = a.size // a.shape[1]
+            for buffer, batch in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
+                if buffer is not None:
+                    b = array_of(buffer)
+                    b[...] = (1 - momentum) * b + momentum * batch
+                    mark_written(buffer)
+        else:
+            mean, var = array_of(running_mean), array_of(running_var)
+        invstd = 1 / np.sqrt(var + eps)
+        xhat = (a - mean.reshape(shape)) * invstd.reshape(shape)
+        out = xhat if weight is None else xhat * array_of(weight).reshape(shape)
+        if bias is not None:
+            out = out + array_of(bias).reshape(shape)
+        ctx.save_for_backward(input, weight)
+        ctx.xhat, ctx.mean, ctx.invstd, ctx.training, ctx.eps = xhat, mean, invstd, training, eps
+        ctx.axes, ctx.shape = axes, shape
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        axes, shape = ctx.axes, ctx.shape
+        if is_grad_enabled():  # create_graph: the same formulas from tensor ops, statistics recomputed from x
+            dims = list(axes)
+            if ctx.training:
+                centred = x - x.mean(dims, keepdim=True)
+                invstd = 1 / ((centred * centred).mean(dims, keepdim=True) + ctx.eps).sqrt()
+            else:  # the running statistics are constants
+                centred = x - tensor_of(ctx.mean.reshape(shape), backend_of(x))
+                invstd = tensor_of(ctx.invstd.reshape(shape), backend_of(x))
+            xhat = centred * invstd
+            g = grad if weight is None else grad * weight.reshape(shape)
+            if ctx.training:
+                g = g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True)
+            gx = g * invstd
+            gw = (grad * xhat).sum(dims) if need_w else None
+            gb = grad.sum(dims) if need_b else None
+            return gx if need_x else None, gw, gb, None, None, None, None, None
+        g, xhat = array_of(grad), ctx.xhat
+        gb = g.sum(axis=axes)
+        gw = (g * xhat).sum(axis=axes)
+        gamma = 1 if weight is None else array_of(weight).reshape(shape)
+        if ctx.training:  # the batch's statistics depend on every sample: two more terms
+            n = g.size // g.shape[1]
+            gx = (g - gb.reshape(shape) / n - xhat * (gw.reshape(shape) / n)) * (gamma * ctx.invstd.reshape(shape))
+        else:
+            gx = g * (gamma * ctx.invstd.reshape(shape))
+        backend = backend_of(grad)
+        return (tensor_of(gx.astype(g.dtype, copy=False), backend) if need_x else None,
+                tensor_of(gw, backend) if need_w else None, tensor_of(gb, backend) if need_b else None,
+                None, None, None, None, None)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) to mean 0 and variance 1, then scale by weight and shift by bias."""
+    if training and input.numel() // max(1, input.shape[1] if input.ndim > 1 else 1) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {_size(input)}")
+    c = input.shape[1] if input.ndim > 1 else 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    return BatchNorm.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+_name_builtin_nodes([BatchNorm], {BatchNorm: "NativeBatchNormBackward0"})
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels: one draw per (sample, channel), kept channels scaled by 1/(1-p); identity in eval."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    if not training or p == 0.0:
+        return input
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)  # one draw per channel, broadcast over pixels
+    if p == 1.0:
+        scale = tensor_of(xp_of(input).zeros(mask_shape, dtype=array_of(input).dtype), backend_of(input))
+    else:
+        scale = (rand(mask_shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype) * (1.0 / (1.0 - p))
+    return input.mul_(scale) if inplace else input * scale
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of every window: the window view, a sum over the window's two dims, a division by the window's
+    size (padding counted or not, as count_include_pad says)."""
+    if input.ndim < 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
+                         f"{max(input.ndim, 1) - 1}], but got -3)")
+    if input.ndim > 4:
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    (kh, kw) = _pair(kernel_size)
+    (sh, sw) = (kh, kw) if stride is None or stride == () else _pair(stride)
+    (ph, pw) = _pair(padding)
+    if sh == 0 or sw == 0:
+        raise RuntimeError("stride should not be zero")
+    for p_, k_ in ((ph, kh), (pw, kw)):
+        if p_ > k_ // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p_}, "
+                               f"kernel_size={k_} and dilation=1")
+    c, h, w = input.shape[-3:]
+    oh, ow = _pool_output_size(h, kh, ph, sh, 1, ceil_mode), _pool_output_size(w, kw, pw, sw, 1, ceil_mode)
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
+                           f"Output size is too small")
+    extra_h, extra_w = max(0, (oh - 1) * sh + kh - (h + 2 * ph)), max(0, (ow - 1) * sw + kw - (w + 2 * pw))
+    if divisor_override:
+        divisor = divisor_override
+    else:  # PyTorch's divisor, per output position: the window clipped to the padded image (count_include_pad),
+        def sizes(n_out, s, p, k, size):  # or to the image itself
+            start = np.arange(n_out) * s - p
+            end = np.minimum(start + k, size + p)
+            return (end - start) if count_include_pad else (np.minimum(end, size) - np.maximum(start, 0))
+        divisor = sizes(oh, sh, ph, kh, h)[:, None] * sizes(ow, sw, pw, kw, w)[None, :]
+    return AvgPool.apply(input, (kh, kw), (sh, sw), (ph, ph + extra_h, pw, pw + extra_w), (oh, ow), divisor)
+
+
+class AvgPool(Function):
+    """The mean of every window as ONE node, PyTorch's AvgPool2DBackward0: KH·KW strided slices of the (padded)
+    image added up, then divided by each window's divisor; backward adds grad / divisor back through the same
+    slices. Slices of whole images beat a sum over the window view's tiny last dims (see max pooling above)."""
+    next_functions = _edges(1)
+
+    @staticmethod
+    def forward(ctx, input, kernel, stride, pads, out_size, divisor):
+        a, xp = array_of(input), xp_of(input)
+        (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_size
+        padded = xp.pad(a, [(0, 0)] * (a.ndim - 2) + [pads[:2], pads[2:]]) if any(pads) else a
+        total = xp.zeros(a.shape[:-2] + (oh, ow), dtype=a.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                total += padded[..., i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+        ctx.shape, ctx.padded_shape, ctx.kernel, ctx.stride, ctx.pads = a.shape, padded.shape, kernel, stride, pads
+        ctx.divisor = divisor if np.isscalar(divisor) else xp.asarray(divisor, dtype=a.dtype)
+        return (total / ctx.divisor).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (kh, kw), (sh, sw), (pt, _, pl, _) = ctx.kernel, ctx.stride, ctx.pads
+        h, w = ctx.shape[-2:]
+        oh, ow = grad.shape[-2:]
+        recorded = is_grad_enabled()  # create_graph: the same adds, recorded op by op
+        g = grad / (ctx.divisor if np.isscalar(ctx.divisor) else tensor_of(ctx.divisor, backend_of(grad)))
+        out = tensor_of(xp_of(grad).zeros(ctx.padded_shape, dtype=array_of(grad).dtype), backend_of(grad))
+        key = [slice(None)] * len(ctx.shape)
+        for i in range(kh):
+            for j in range(kw):
+                key[-2], key[-1] = slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+                if recorded:
+                    out = IndexAdd.apply(out, tuple(key), g)
+                else:
+                    array_of(out)[tuple(key)] += array_of(g)
+        return out[..., pt:pt + h, pl:pl + w].contiguous(), None, None, None, None, None
+
+
+_name_builtin_nodes([AvgPool], {AvgPool: "AvgPool2DBackward0"})
+
+
+class _Activation(Function):
+    """An elementwise activation as ONE node: subclasses give `value(x, param)` and `slope(x, param)` on arrays, and
+    `slope_t` from tensor ops for create_graph."""
+    next_functions = _edges(1)
+
+    @staticmethod
+    def forward(ctx, input, param):
+        ctx.save_for_backward(input)
+        ctx.param = param
+        a = array_of(input)
+        return ctx.value(a, param).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        if is_grad_enabled():
+            return ctx.slope_t(x, ctx.param) * grad, None
+        g = array_of(grad)
+        return tensor_of((ctx.slope(array_of(x), ctx.param) * g).astype(g.dtype, copy=False), backend_of(grad)), None
+
+
+def _sigmoid_array(a):
+    return 0.5 * (1 + np.tanh(0.5 * a))  # never overflows
+
+
+class _LeakyRelu(_Activation):
+    value = staticmethod(lambda a, slope: np.where(a > 0, a, a * slope))
+    slope = staticmethod(lambda a, slope: np.where(a > 0, 1.0, slope))
+    slope_t = staticmethod(lambda x, slope: tensor_of(np.where(array_of(x) > 0, 1.0, slope).astype(array_of(x).dtype),
+                                                      backend_of(x)))  # piecewise constant: no graph needed
+
+
+class _Elu(_Activation):
+    value = staticmethod(lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))))
+    slope = staticmethod(lambda a, alpha: np.where(a > 0, 1.0, alpha * np.exp(np.minimum(a, 0))))
+    slope_t = staticmethod(lambda x, alpha: where(x > 0, 1.0, alpha * where(x < 0, x, 0.0).exp()))  # PyTorch's 0 at 0
+
+
+class _Softplus(_Activation):
+    value = staticmethod(lambda a, p: np.where(a * p[0] > p[1], a, np.logaddexp(0, a * p[0]) / p[0]))
+    slope = staticmethod(lambda a, p: np.where(a * p[0] > p[1], 1.0, _sigmoid_array(a * p[0])))
+    slope_t = staticmethod(lambda x, p: where(x * p[0] > p[1], 1.0, (x * p[0]).sigmoid()))
+
+
+class _Silu(_Activation):
+    value = staticmethod(lambda a, _: a * _sigmoid_array(a))
+    slope = staticmethod(lambda a, _: _sigmoid_array(a) * (1 + a * (1 - _sigmoid_array(a))))
+    slope_t = staticmethod(lambda x, _: x.sigmoid() * (1 + x * (1 - x.sigmoid())))
+
+
+_name_builtin_nodes([_LeakyRelu, _Elu, _Softplus, _Silu], {_LeakyRelu: "LeakyReluBackward0", _Elu: "EluBackward0",
+                                                           _Softplus: "SoftplusBackward0", _Silu: "SiluBackward0"})
+
+
+def _activation(node, input, param, inplace):
+    out = node.apply(input, param)
+    return input.copy_(out) if inplace else out
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, negative_slope · x otherwise."""
+    return _activation(_LeakyRelu, input, negative_slope, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha (exp(x) - 1) otherwise."""
+    return _activation(_Elu, input, alpha, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    return _Softplus.apply(input, (beta, threshold))
+
+
+def silu(input, inplace=False):
+    """x · sigmoid(x) (swish)."""
+    return _activation(_Silu, input, None, inplace)
