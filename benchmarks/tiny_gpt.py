@@ -153,10 +153,10 @@ def build_under(torch):
             return logits, loss
 
         def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_kv_cache=True):
-            """Greedy when temperature == 0 (the benchmark and the tests use greedy decoding)."""
-            if temperature != 0 or top_k is not None:
-                raise NotImplementedError("the stand-in decodes greedily only")
+            """Append max_new_tokens tokens: greedy when temperature == 0, else sampled (NumPy's generator, seeded
+            by `self.sample_seed`: the stand-in does not need the library's own multinomial)."""
             bs = self.config.block_size
+            rng = np.random.default_rng(getattr(self, "sample_seed", 0))
             with torch.no_grad():
                 caches = None
                 for _ in range(max_new_tokens):
@@ -168,7 +168,18 @@ def build_under(torch):
                             logits, _ = self(idx[:, -1:], caches=caches, start=idx.shape[1] - 1)
                     else:
                         logits, _ = self(idx[:, -bs:])
-                    nxt = logits[:, -1, :].argmax(dim=-1, keepdim=True)
+                    logits = logits[:, -1, :]
+                    if temperature == 0:
+                        nxt = logits.argmax(dim=-1, keepdim=True)
+                    else:
+                        z = logits.numpy().astype(np.float64) / temperature
+                        if top_k is not None:
+                            kth = np.sort(z, axis=-1)[:, -min(top_k, z.shape[-1])][:, None]
+                            z = np.where(z < kth, -np.inf, z)
+                        p = np.exp(z - z.max(-1, keepdims=True))
+                        p /= p.sum(-1, keepdims=True)
+                        picks = [[rng.choice(len(row), p=row)] for row in p]
+                        nxt = torch.from_numpy(np.array(picks, dtype=np.int64))
                     idx = torch.cat([idx, nxt], dim=1)
             return idx
 

@@ -544,3 +544,15 @@ def test_greedy_generation_matches_pytorch(use_kv_cache):
     out = model.generate(ours(prompt, np.int64), 12, temperature=0.0, use_kv_cache=use_kv_cache)
     ref = twin.generate(theirs(prompt, np.int64), 12, temperature=0.0, use_kv_cache=use_kv_cache)
     np.testing.assert_array_equal(arr(out), arr(ref))
+
+
+def test_the_long_run_script_runs(capsys):
+    """tools/train_gpt.py (`make gpt`), as a smoke run: a tiny model, three steps, a sample."""
+    spec = importlib.util.spec_from_file_location("train_gpt", ROOT / "tools" / "train_gpt.py")
+    train_gpt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_gpt)
+    assert train_gpt.main(["--smoke"] + (["--standin"] if REF else [])) == 0
+    out = capsys.readouterr().out
+    assert "bigram baseline" in out and "validation loss" in out and "sample" in out
+    assert abs(train_gpt.lr_at(0, 100, 1.0, 10) - 0.1) < 1e-12 and train_gpt.lr_at(100, 100, 1.0, 10) == 0.1
+    assert train_gpt.bigram_loss(np.array([0, 1, 0, 1]), np.array([0, 1]), 2) == pytest.approx(-math.log(3 / 4))
