@@ -37,8 +37,8 @@ def parse_args(argv=None):
     p.add_argument("--minutes", type=float, default=10.0, help="training time budget (evaluation not counted)")
     p.add_argument("--steps", type=int, default=5000, help="at most this many steps")
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--lr", type=float, default=5e-3, help="the peak learning rate")
+    p.add_argument("--warmup", type=int, help="warm-up steps (default: a tenth of the run, at most 200)")
     p.add_argument("--eval-batches", type=int, default=20)
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "gpt_run.txt")
@@ -111,11 +111,12 @@ def run(args):
           f"bigram baseline {baseline:.3f} nats/char on the validation split", flush=True)
 
     total, budget, started, trained_s, step = max_steps, args.minutes * 60, time.perf_counter(), 0.0, 0
-    curve, batches = [], np.random.default_rng(args.seed)
+    curve, batches, timed_from = [], np.random.default_rng(args.seed), 0.0
     while step < total:
+        warmup = min(200, max(1, total // 10))
         t0 = time.perf_counter()
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, total, args.lr, args.warmup)
+            group["lr"] = lr_at(step, total, args.lr, warmup if args.warmup is None else args.warmup)
         x, y = mod.get_batch(train, cfg.block_size, args.batch, generator=batches)
         _, loss = model(x, y)
         opt.zero_grad()
@@ -124,9 +125,12 @@ def run(args):
         opt.step()
         trained_s += time.perf_counter() - t0
         step += 1
-        if step == 10 and not args.smoke:  # fix the schedule's length to what fits in the budget
-            total = max(step + 1, min(max_steps, int(budget / (trained_s / step))))
-            print(f"{trained_s / step * 1e3:.0f} ms/step: {total} steps fit in {args.minutes:g} min", flush=True)
+        if step == 5:
+            timed_from = trained_s
+        if step in (15, 50) and not args.smoke:  # fix the schedule's length to what fits (first steps are slower)
+            per_step = (trained_s - timed_from) / (step - 5)
+            total = max(step + 1, min(max_steps, step + int((budget - trained_s) / per_step)))
+            print(f"{per_step * 1e3:.0f} ms/step: {total} steps fit in {args.minutes:g} min", flush=True)
         if step % 250 == 0 or step == total:
             v = estimate_loss(model, val, cfg.block_size, args.batch, eval_batches, mod.get_batch)
             curve.append((step, loss.item(), v))
