@@ -773,3 +773,15 @@ def _matmul_error(a, b):
         return (f"Expected size for first two dimensions of batch2 tensor to be: "
                 f"[{math.prod(batch)}, {k_a}] but got: [{math.prod(batch)}, {k_b}].")
     return _matmul_dtype_error(a, b)
+
+
+# -- the fast matmul: it replaces the core matmul above (same checks, same values) ------------------------------
+def matmul(a, b):
+    """Matrix product with PyTorch's rules; (..., n, k) @ (k, m) with a contiguous left operand is one product."""
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[0 if b.ndim == 1 else -2] or a.dtype != b.dtype:
+        raise RuntimeError(_matmul_error(a, b))
+    if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:  # fold the batch into the rows: one BLAS call
+        return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
+    if a.ndim > 2 or b.ndim > 2:
+        broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())  # the batch dims must broadcast
+    return np.matmul(a, b)

@@ -9,7 +9,7 @@ run and the kernel is idle, then checks:
   - no "Error displaying widget";
   - for a notebook with widgets: moving a slider (or picking another dropdown entry, toggle, checkbox) changes an
     output; the control driven is named by its description label in the test output;
-  - for the training notebook: a progress bar appears and ends full;
+  - for the training notebooks (06 trains the digits models, 07 the GPT): a progress bar appears and ends full;
   - no "official Jupyter news" pop-up (the course's overrides.json is installed in the environment).
 
 On failure a screenshot of the whole notebook is saved to test-artifacts/browser/NAME.png.
@@ -41,6 +41,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+TRAINING = ("06_training", "07_transformer")  # long training cells: they must show progress
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
@@ -573,7 +574,7 @@ def run_notebook(lab: Lab, rel: str, saved: dict, *, training: bool = False, sho
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_run_all_in_jupyterlab(lab, path):
     saved = _saved(path)
-    report = run_notebook(lab, f"notebooks/{path.name}", saved, training="training" in path.stem)
+    report = run_notebook(lab, f"notebooks/{path.name}", saved, training=path.stem in TRAINING)
     where = f"screenshot: {ARTIFACTS / (report.name + '.png')}"
     assert not report.problems, (f"{path.name} after Run -> Run All Cells in JupyterLab:\n  - "
                                  + "\n  - ".join(report.problems) + f"\n{where}\nJupyterLab log tail:\n{lab.log_tail()}")
