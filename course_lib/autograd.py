@@ -799,26 +799,19 @@ def _not_a_tensor(node, i, g):
 _core_apply = Function.__dict__["apply"].__func__  # apply as the cells above left it
 
 
-class _Profiling:
-    """The slot a running autograd.profiler.profile() fills (module autograd_extras): None when nothing records."""
-    active = None
-
-
-_profiling = _Profiling()
-
-
 @_extend(Function)
 class _FunctionLooksLikePyTorch:
     """apply notes which arguments were tensors (what next_functions lists) and reports to a running profiler;
     a node prints as PyTorch's, <AddBackward0 object at 0x...>."""
 
+    _profiler = None  # the running autograd.profiler.profile() (module autograd_extras), if any
     _kinds = None  # per argument: was it a tensor? (set by apply on the nodes it records)
     _scalars_shown = False  # Add, Mul, Sub, Div, Where: a number operand shows as (None, 0), as in PyTorch
     _condition_first = False  # Where: its condition is not an operand that could carry a gradient
 
     @classmethod
     def apply(cls, *args):
-        prof = _profiling.active
+        prof = Function._profiler
         out = _core_apply(cls, *args) if prof is None else prof.run(cls, _core_apply, args)
         node = (out if type(out) is not tuple else next((o for o in out if isinstance(o, Tensor)), None))
         node = getattr(node, "grad_fn", None)

@@ -3,10 +3,20 @@
 """torch.autograd.functional (jacobian, hessian, vjp, jvp) and torch.autograd.profiler, built on autograd.grad
 (notebook 03, beyond the core)."""
 
-__all__ = ["jacobian", "hessian", "vjp", "jvp", "builtins_any", "functional"]
+__all__ = [
+    "jacobian",
+    "hessian",
+    "vjp",
+    "jvp",
+    "functional",
+    "profile",
+    "record_function",
+    "ProfilerActivity",
+    "profiler",
+]
+# Internal interface (used by later layers, not part of the learner's API): builtins_any.
 
 
-import sys
 import time
 import types
 
@@ -116,5 +126,136 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 import builtins
 builtins_any = builtins.any
-functional = sys.modules[__name__]
+functional = types.SimpleNamespace(jacobian=jacobian, hessian=hessian, vjp=vjp, jvp=jvp)
 _autograd.functional = functional  # torch.autograd.functional.jacobian(...)
+
+
+import collections
+import enum
+
+_Event = collections.namedtuple("_Event", "name start end children_time")
+
+
+def _format_time(us):
+    return f"{us / 1e6:.3f}s" if us >= 1e6 else f"{us / 1e3:.3f}ms" if us >= 1e3 else f"{us:.3f}us"
+
+
+class _Average:
+    """One row of key_averages(): PyTorch's FunctionEventAvg fields, in microseconds."""
+
+    def __init__(self, key):
+        self.key, self.count, self.cpu_time_total, self.self_cpu_time_total = key, 0, 0.0, 0.0
+
+    @property
+    def cpu_time(self):
+        return self.cpu_time_total / self.count if self.count else 0.0
+
+    def __repr__(self):
+        return (f"<FunctionEventAvg key={self.key} self_cpu_time={_format_time(self.self_cpu_time_total)} "
+                f"cpu_time={_format_time(self.cpu_time)} count={self.count}>")
+
+
+class _EventList(list):
+    def table(self, sort_by=None, row_limit=100, max_name_column_width=55, **kwargs):
+        """The table PyTorch prints: name, self and total CPU time (with shares of the whole), average, calls."""
+        rows = sorted(self, key=lambda e: getattr(e, sort_by, 0), reverse=True) if sort_by else list(self)
+        rows = rows[:row_limit] if row_limit and row_limit > 0 else rows
+        total = builtins.sum(e.self_cpu_time_total for e in self) or 1.0
+        heads = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg", "# of Calls"]
+        width = builtins.max([len(e.key) for e in rows] + [4])
+        width = builtins.min(width, max_name_column_width)
+        line = "-" * width + "  " + "  ".join(["-" * 12] * 6) + "  "
+        fmt = lambda cols: f"{cols[0][:width]:>{width}}  " + "".join(f"{c:>12}  " for c in cols[1:])  # noqa: E731
+        out = [line, fmt(heads), line]
+        for e in rows:
+            out.append(fmt([e.key, f"{100 * e.self_cpu_time_total / total:.2f}%", _format_time(e.self_cpu_time_total),
+                            f"{100 * e.cpu_time_total / total:.2f}%", _format_time(e.cpu_time_total),
+                            _format_time(e.cpu_time), str(e.count)]))
+        out += [line, f"Self CPU time total: {_format_time(total)}", ""]
+        return "\n".join(out)
+
+
+class profile:
+    """with profile() as prof: ... records each op that runs (named as PyTorch's aten ops: aten::mm, aten::add, ...)
+    and each record_function range, with their times; prof.key_averages().table(...) prints them."""
+
+    def __init__(self, enabled=True, *args, **kwargs):
+        self.enabled, self.function_events, self._stack, self._previous = enabled, [], [], None
+
+    def __enter__(self):
+        if self.enabled:
+            self._previous, _autograd.Function._profiler = _autograd.Function._profiler, self
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            _autograd.Function._profiler = self._previous
+        return False
+
+    def _begin(self):
+        self._stack.append(0.0)  # the time spent in events nested inside this one
+        return time.perf_counter()
+
+    def _end(self, name, start):
+        end = time.perf_counter()
+        children = self._stack.pop()
+        if self._stack:
+            self._stack[-1] += end - start
+        self.function_events.append(_Event(name, start, end, children))
+
+    def run(self, cls, apply, args):
+        """Time one op: what Function.apply calls while this profile is active."""
+        torch_name = cls._torch_name or cls.__name__
+        name = "aten::" + torch_name.split("Backward")[0].lower()
+        start = self._begin()
+        try:
+            return apply(cls, *args)
+        finally:
+            self._end(name, start)
+
+    def key_averages(self, group_by_input_shape=False):
+        rows = {}
+        for e in self.function_events:
+            row = rows.setdefault(e.name, _Average(e.name))
+            row.count += 1
+            row.cpu_time_total += (e.end - e.start) * 1e6
+            row.self_cpu_time_total += (e.end - e.start - e.children_time) * 1e6
+        return _EventList(rows.values())
+
+    def table(self, *args, **kwargs):
+        return self.key_averages().table(*args, **kwargs)
+
+    def __str__(self):
+        return self.table()
+
+
+class record_function:
+    """with record_function("name"): ... a range of your own in the profile (a decorator too)."""
+
+    def __init__(self, name, args=None):
+        self.name = name
+
+    def __enter__(self):
+        self._prof = _autograd.Function._profiler
+        self._start = self._prof._begin() if self._prof is not None else None
+        return self
+
+    def __exit__(self, *exc):
+        if self._prof is not None:
+            self._prof._end(self.name, self._start)
+        return False
+
+    def __call__(self, fn):
+        def wrapped(*args, **kwargs):
+            with record_function(self.name):
+                return fn(*args, **kwargs)
+        return wrapped
+
+
+class ProfilerActivity(enum.Enum):
+    CPU = "CPU"
+    CUDA = "CUDA"
+
+
+profiler = types.SimpleNamespace(profile=profile, record_function=record_function, ProfilerActivity=ProfilerActivity)
+_autograd.profiler = profiler  # torch.autograd.profiler.profile(); course_lib.profiler is the same (torch.profiler)

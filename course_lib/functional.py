@@ -12,7 +12,6 @@ __all__ = [
     "argmax",
     "argmin",
     "mm",
-    "builtins_all",
     "FloatTensor",
     "DoubleTensor",
     "LongTensor",
@@ -44,7 +43,6 @@ __all__ = [
     "linalg",
     "torch_all",
     "torch_any",
-    "histogram_result",
     "histogram",
     "histc",
     "add",
@@ -52,6 +50,7 @@ __all__ = [
     "mul",
     "div",
 ]
+# Internal interface (used by later layers, not part of the learner's API): builtins_all, histogram_result.
 
 
 from course_lib.autograd import Function, SumTo

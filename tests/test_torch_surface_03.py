@@ -431,3 +431,28 @@ def test_hessian_single_and_tuple():
          torch.autograd.functional.hessian(g, (torch.tensor(x), torch.tensor(y))))
     same(cl.autograd.functional.vjp(lambda a: (a * a).sum(), cl.tensor(x)),
          torch.autograd.functional.vjp(lambda a: (a * a).sum(), torch.tensor(x)))
+
+
+# -- torch.autograd.profiler ------------------------------------------------------------------------------------------
+
+def _profiled(lib):
+    x = lib.tensor(rng.standard_normal((8, 8)), requires_grad=True)
+    with lib.autograd.profiler.profile() as prof:
+        with lib.autograd.profiler.record_function("my_block"):
+            (x @ x).relu().sum()
+    return prof
+
+
+def test_profiler_records_pytorchs_op_names_and_prints_its_table():
+    ours, theirs = _profiled(cl), _profiled(torch)
+    our_keys = {e.key for e in ours.key_averages()}
+    assert our_keys <= {e.key for e in theirs.key_averages()} and {"aten::matmul", "my_block"} <= our_keys
+    ours_table = ours.key_averages().table(sort_by="self_cpu_time_total", row_limit=2).splitlines()
+    theirs_table = theirs.key_averages().table(sort_by="self_cpu_time_total", row_limit=2).splitlines()
+    assert ours_table[1].split() == theirs_table[1].split() and len(ours_table) == len(theirs_table)
+    assert ours_table[-1].startswith("Self CPU time total: ")
+    block = {e.key: e for e in ours.key_averages()}["my_block"]
+    assert block.count == 1 and block.cpu_time_total >= block.self_cpu_time_total >= 0
+    x = cl.ones(2)
+    with cl.autograd.profiler.record_function("outside"):  # no profile running: nothing to record, no error
+        x + x
