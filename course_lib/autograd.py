@@ -813,8 +813,10 @@ class _FunctionLooksLikePyTorch:
     def apply(cls, *args):
         prof = Function._profiler
         out = _core_apply(cls, *args) if prof is None else prof.run(cls, _core_apply, args)
-        node = (out if type(out) is not tuple else next((o for o in out if isinstance(o, Tensor)), None))
-        node = getattr(node, "grad_fn", None)
+        if type(out) is Tensor:
+            node = out.grad_fn
+        else:  # several outputs
+            node = next((o.grad_fn for o in out if isinstance(o, Tensor)), None) if type(out) is tuple else None
         if node is not None and node._kinds is None:
             node._kinds = tuple([isinstance(a, Tensor) for a in args])
         return out

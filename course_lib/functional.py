@@ -155,7 +155,7 @@ def _legacy_tensor(dtype, args, kwargs):
     if len(args) == 1 and isinstance(args[0], Tensor):
         if dtype is not storage.float32 and args[0].dtype is not dtype:
             raise TypeError(f"expected {storage.torch_name(dtype)} tensor but got {storage.torch_name(args[0].dtype)}")
-        return args[0] if dtype is storage.float32 else args[0].detach()  # torch.Tensor(t) is t itself
+        return args[0].detach() if dtype is storage.float32 and args[0].requires_grad else args[0]
     if builtins_all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or (
             len(args) == 1 and type(args[0]) is tuple):
         return empty(*args, dtype=dtype, device=device)  # a size: values not to be read (zeros here)
@@ -170,18 +170,14 @@ builtins_all = builtins.all
 
 @_extend(Tensor)
 class _TensorLegacyConstructor:
-    def __new__(cls, *args, **kwargs):
-        """Tensor(...) called by a user is PyTorch's old constructor (a float32 copy of data, or a size); the
-        library makes its tensors with Tensor.__new__(Tensor), which still gives a bare object."""
-        if args or kwargs:
-            if cls is not Tensor:
-                return object.__new__(cls)
-            return _legacy_tensor(storage.float32, args, kwargs)
-        return object.__new__(cls)
-
     def __init__(self, *args, **kwargs):
-        if not args and not kwargs and "_arr" not in vars(self):  # Tensor(): an empty float32 tensor
-            self._arr = np.empty(0, np.float32)
+        """Tensor(...) called by a user is PyTorch's old constructor (a float32 copy of data, or a size). Only
+        __init__ is defined: the library makes its tensors with Tensor.__new__(Tensor), which never calls it, so
+        its own paths cost nothing more; Tensor(t) shares t's memory (PyTorch gives t itself)."""
+        if type(self) is not Tensor:  # a subclass (nn.Parameter) makes itself in __new__
+            return
+        made = _legacy_tensor(storage.float32, args, kwargs)
+        vars(self).update(vars(made.detach() if made.requires_grad else made))
 
 
 class _LegacyType(type):

@@ -90,7 +90,9 @@ def test_old_constructors_give_pytorchs_dtypes_and_shapes():
     same(cl.Tensor(), torch.Tensor())
     same(cl.Tensor(np.array([1, 2])), torch.Tensor(np.array([1, 2])))
     x = cl.tensor([1.0, 2.0])
-    assert cl.Tensor(x) is x  # torch.Tensor(t) gives t itself
+    shared = cl.Tensor(x)  # PyTorch gives x itself; here a tensor sharing x's memory
+    shared[0] = 7.0
+    assert x[0].item() == 7.0 and shared.dtype is x.dtype
     assert isinstance(x, cl.FloatTensor) and not isinstance(x, cl.LongTensor) and type(cl.FloatTensor([1])) is cl.Tensor
     same_error(lambda: cl.Tensor(2.5), lambda: torch.Tensor(2.5))
     with pytest.raises(TypeError):
@@ -456,3 +458,74 @@ def test_profiler_records_pytorchs_op_names_and_prints_its_table():
     x = cl.ones(2)
     with cl.autograd.profiler.record_function("outside"):  # no profile running: nothing to record, no error
         x + x
+
+
+# -- programs in the style of PyTorch's tutorials (written here), run with both libraries ------------------------------
+
+TENSOR_TOUR = '''
+import math
+results = {}
+a = torch.tensor(RAND[0]) * 2 - 1  # the tutorial draws torch.rand(2, 4): the same numbers on both sides
+results["common"] = [torch.abs(a), torch.ceil(a), torch.floor(a), torch.clamp(a, -0.5, 0.5)]
+angles = torch.tensor([0, math.pi / 4, math.pi / 2, 3 * math.pi / 4])
+sines = torch.sin(angles)
+results["trig"] = [sines, torch.asin(sines), torch.atan(sines), torch.acos(torch.cos(angles))]
+b = torch.tensor([1, 5, 11])
+c = torch.tensor([2, 7, 10])
+results["bitwise"] = [torch.bitwise_xor(b, c), torch.bitwise_and(b, c), torch.bitwise_or(b, c)]
+d = torch.tensor([[1., 2.], [3., 4.]])
+e = torch.ones(1, 2)
+results["compare"] = [torch.eq(d, e), torch.gt(d, e), torch.ne(d, e)]
+results["reduce"] = [torch.max(d), torch.mean(d), torch.std(d), torch.prod(d), torch.unique(torch.tensor([1, 2, 1, 2, 1, 2])),
+                     torch.all(d > 0), torch.any(d > 3, dim=1), torch.sum(d, 1, keepdims=True), d.norm(), d.norm(dim=1)]
+v1 = torch.tensor([1., 0., 0.])
+v2 = torch.tensor([0., 1., 0.])
+m1 = torch.tensor(RAND[1])
+m2 = torch.tensor([[3., 0.], [0., 3.]])
+results["linalg"] = [torch.linalg.cross(v2, v1), torch.linalg.matmul(m1, m2), torch.mm(m1, m2), m1.mm(m2)]
+x = torch.tensor([0, math.pi / 4, math.pi / 2, 3 * math.pi / 4])
+y = torch.sin(x)
+x.sin_()
+results["inplace"] = [x, y]
+p = torch.ones(2, 2)
+q = torch.tensor(RAND[2])
+p.add_(q)
+q.mul_(p)
+results["inplace2"] = [p, q]
+r = torch.zeros(2, 2)
+old_id = id(r)
+s = torch.add(p, q, out=r)
+results["out"] = [r, s, torch.tensor([float(id(s) == old_id)])]
+results["old"] = [torch.Tensor([[1, 2], [3, 4]]), torch.FloatTensor([1.5]), torch.LongTensor([1, 2]), torch.Tensor(2, 3) * 0]
+w = torch.autograd.Variable(torch.ones(3), requires_grad=True)
+loss = (w * torch.tensor([1., 2., 3.])).pow(2).sum()
+loss.backward()
+results["variable"] = [w.grad]
+results["hist"] = list(torch.histogram(torch.tensor([1., 2., 1., 4.]), bins=4, range=(0., 4.))) + [
+    torch.histc(torch.tensor([1., 2., 1.]), bins=4, min=0, max=3)]
+f = lambda t: (t ** 2).sum()
+results["functional"] = [torch.autograd.functional.jacobian(lambda t: t ** 2, torch.tensor([1., 2.])),
+                         torch.autograd.functional.hessian(f, torch.tensor([1., 2.]))]
+chain = []
+node = (torch.ones(2, requires_grad=True) * 2).sin().sum().grad_fn
+while node is not None:
+    chain.append(node.name())
+    node = node.next_functions[0][0] if node.next_functions else None
+results["chain"] = chain
+'''
+
+
+def _run(lib, source):
+    draw = np.random.default_rng(1729)
+    scope = {"torch": lib, "RAND": [draw.uniform(0, 1, shape).astype(np.float32) for shape in ((2, 4), (2, 2), (2, 2))]}
+    exec(source, scope)
+    return scope["results"]
+
+
+def test_a_tensor_tour_program_runs_alike():
+    ours, theirs = _run(cl, TENSOR_TOUR), _run(torch, TENSOR_TOUR)
+    assert ours.keys() == theirs.keys()
+    assert ours.pop("chain") == theirs.pop("chain")
+    for key in theirs:
+        for o, t in zip(ours[key], theirs[key]):
+            same(o, t, 1e-5)
