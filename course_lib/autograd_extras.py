@@ -20,10 +20,9 @@ __all__ = [
 import time
 import types
 
-import numpy as np
-
 import course_lib.autograd as _autograd
 from course_lib.autograd import Tensor, grad, no_grad
+from course_lib.views import stack
 
 
 def _as_tuple(x):
@@ -37,8 +36,11 @@ def _fresh_inputs(inputs, create_graph):
 def _grads_of(out, inputs, grad_output, create_graph):
     gs = grad(out, inputs, grad_output, retain_graph=True, create_graph=create_graph, allow_unused=True) \
         if out.requires_grad else (None,) * len(inputs)
-    return tuple(g if g is not None else _autograd.tensor_of(np.zeros(t.shape, t._arr.dtype)) for g, t in
-                 zip(gs, inputs))
+    return tuple(g if g is not None else _zeros_like(t) for g, t in zip(gs, inputs))
+
+
+def _zeros_like(t, fill=0):
+    return _autograd.tensor_of(t._backend.xp.full(t.shape, fill, t._arr.dtype), t._backend)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
@@ -54,16 +56,16 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         per_input = []
         for j, t in enumerate(inputs):
             cols = [r[j].reshape(-1) for r in rows]
-            stacked = _autograd.Tensor._from(np.stack([c._arr for c in cols]).reshape(out.shape + t.shape)) \
-                if not create_graph else _stack_rows(cols, out.shape + t.shape)
+            stacked = _stack_rows(cols, out.shape + t.shape, t)
+            stacked = stacked if create_graph else stacked.detach()
             per_input.append(stacked)
         jac.append(per_input[0] if single_in else tuple(per_input))
     return jac[0] if single_out else tuple(jac)
 
 
-def _stack_rows(cols, shape):
-    from course_lib.views import stack
-    return stack(cols).reshape(shape) if cols else _autograd.tensor_of(np.zeros(shape))
+def _stack_rows(cols, shape, like):
+    return stack(cols).reshape(shape) if cols else _autograd.tensor_of(like._backend.xp.zeros(shape, like._arr.dtype),
+                                                                      like._backend)
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
@@ -89,7 +91,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         if builtins_any(o.numel() != 1 for o in outputs):
             raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
                                "Tensor with a single element.")
-        v = tuple(_autograd.tensor_of(np.ones(o.shape, o._arr.dtype)) for o in outputs)
+        v = tuple(_zeros_like(o, 1) for o in outputs)
     vs = _as_tuple(v)[0]
     total = [None] * len(inputs)
     for o, w in zip(outputs, vs):
@@ -107,7 +109,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         if builtins_any(t.numel() != 1 for t in tuple_in):
             raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
                                "single Tensor with a single element.")
-        v = tuple(_autograd.tensor_of(np.ones(t.shape, t._arr.dtype)) for t in tuple_in)
+        v = tuple(_zeros_like(t, 1) for t in tuple_in)
     vs = _as_tuple(v)[0]
     with no_grad():
         outputs, single_out = _as_tuple(func(*tuple_in))
@@ -116,10 +118,10 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     res = []
     for o, j in zip(outputs, jac_per_out):
         js = (j,) if single_in else j
-        acc = np.zeros(o.numel(), o._arr.dtype)
+        acc = _zeros_like(o).reshape(-1)
         for jt, w in zip(js, vs):
-            acc = acc + jt._arr.reshape(o.numel(), -1) @ w._arr.reshape(-1)
-        res.append(_autograd.tensor_of(acc.reshape(o.shape).astype(o._arr.dtype)))
+            acc = acc + jt.reshape(o.numel(), -1) @ w.reshape(-1).to(jt.dtype)
+        res.append(acc.reshape(o.shape).to(o.dtype))
     outs = tuple(o.detach() for o in outputs)
     return (outs[0] if single_out else outs), (res[0] if single_out else tuple(res))
 

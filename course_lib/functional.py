@@ -297,13 +297,13 @@ class Prod(Function):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
-        x = a._arr
+        x, xp = a._arr, a._backend.xp
         axis = -1 if ctx.dim is None else storage.normalize_dim(ctx.dim, x.ndim)
-        m = np.moveaxis(x.reshape(-1) if ctx.dim is None else x, axis, -1)
-        ones = np.ones(m.shape[:-1] + (1,), m.dtype)
-        left = np.cumprod(np.concatenate([ones, m[..., :-1]], -1), -1)
-        right = np.cumprod(np.concatenate([ones, m[..., :0:-1]], -1), -1)[..., ::-1]
-        others = np.moveaxis(left * right, -1, axis).reshape(x.shape)
+        m = xp.moveaxis(x.reshape(-1) if ctx.dim is None else x, axis, -1)
+        ones = xp.ones(m.shape[:-1] + (1,), m.dtype)
+        left = xp.cumprod(xp.concatenate([ones, m[..., :-1]], -1), -1)
+        right = xp.cumprod(xp.concatenate([ones, m[..., :0:-1]], -1), -1)[..., ::-1]
+        others = xp.moveaxis(left * right, -1, axis).reshape(x.shape)
         if ctx.dim is not None and not ctx.keepdim and x.ndim:
             grad = grad.unsqueeze(axis)
         return grad * Tensor._from(others, a._backend), None, None, None
@@ -540,13 +540,13 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     in the bins whose edges a 1-D tensor gives; returns (hist, bin_edges)."""
     if not input.is_floating_point():
         raise NotImplementedError(f'"histogramdd" not implemented for \'{storage.torch_name(input.dtype)}\'')
-    x = input._arr.reshape(-1)
-    edges = bins._arr if isinstance(bins, Tensor) else np.linspace(
-        *(range if range is not None else (x.min(), x.max()) if x.size else (0, 1)), int(bins) + 1).astype(x.dtype)
+    x, xp = input._arr.reshape(-1), input._backend.xp
+    lo, hi = range if range is not None else (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+    edges = bins._arr if isinstance(bins, Tensor) else xp.linspace(lo, hi, int(bins) + 1).astype(x.dtype)
     w = None if weight is None else weight._arr.reshape(-1)
-    hist, edges = np.histogram(x, edges, weights=w, density=density)
+    hist, edges = xp.histogram(x, edges, weights=w, density=density)
     return histogram_result(Tensor._from(hist.astype(x.dtype), input._backend),
-                            Tensor._from(np.asarray(edges, x.dtype), input._backend))
+                            Tensor._from(edges.astype(x.dtype), input._backend))
 
 
 def histc(input, bins=100, min=0, max=0):
@@ -558,7 +558,8 @@ def histc(input, bins=100, min=0, max=0):
     lo, hi = (float(min), float(max)) if (min, max) != (0, 0) else (float(x.min()), float(x.max()))
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    hist, _ = np.histogram(x, np.linspace(lo, hi, int(bins) + 1), range=(lo, hi))
+    xp = input._backend.xp
+    hist, _ = xp.histogram(x, xp.linspace(lo, hi, int(bins) + 1))
     return Tensor._from(hist.astype(x.dtype), input._backend)
 
 
@@ -604,7 +605,7 @@ def _write_out(name, result, out, inputs):
                           f"deprecated, and in a future PyTorch release outputs will not be resized unless they have "
                           f"zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
                           f"elements with t.resize_(0).", UserWarning, stacklevel=3)
-        out._arr, out._buf, out._strides, out._offset = np.empty(result.shape, out.dtype.np), None, None, 0
+        out._arr, out._buf, out._strides, out._offset = out._backend.xp.empty(result.shape, out.dtype.np), None, None, 0
     storage.StridedTensor._write(out, result._arr.astype(out.dtype.np))
     out._bump()
     return out

@@ -529,3 +529,25 @@ def test_a_tensor_tour_program_runs_alike():
     for key in theirs:
         for o, t in zip(ours[key], theirs[key]):
             same(o, t, 1e-5)
+
+
+# -- on a device: the 'sim' stand-in GPU refuses host arrays, so these never fall back to NumPy on the host ------------
+
+def test_the_breadth_stays_on_the_device():
+    from course_lib.simdevice import register_sim_device
+    register_sim_device()
+    base = rng.standard_normal((2, 3))
+    x = cl.tensor(base).to("sim").requires_grad_()
+    x.prod(1).sum().backward()
+    (x.norm(dim=1).sum() + x.asin().sum() + cl.linalg.cross(x, x.flip(0) if hasattr(x, "flip") else x * 2).sum()).backward()
+    assert x.grad.device.type == "sim"
+    for result in (cl.histc(x.detach(), 4), *cl.histogram(x.detach(), 4), cl.unique(x.detach()), cl.round(x, decimals=1),
+                   cl.div(x, 2, rounding_mode="floor"), cl.mm(x, x.t()),
+                   cl.autograd.functional.jacobian(lambda a: a * a, x.detach()),
+                   *cl.autograd.functional.vjp(lambda a: (a * a).sum(), x.detach()),
+                   *cl.autograd.functional.jvp(lambda a: a * a, x.detach(), x.detach()),
+                   cl.autograd.functional.hessian(lambda a: (a ** 3).sum(), x.detach()[0])):
+        assert result.device.type == "sim"
+    out = cl.zeros(0).to("sim")
+    cl.add(x.detach(), 1, out=out)
+    assert out.device.type == "sim" and np.allclose(out.cpu().tolist(), base + 1)
