@@ -28,6 +28,8 @@ from .functional import (BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongT
                          mean, minimum, mm, mul, multiply, ne, norm, not_equal, pow, prod, sigmoid, sign, sin, sqrt,
                          std, sub, subtract, sum, tanh, true_divide, trunc, unique, var)
 from .functional import torch_all as all, torch_any as any, torch_round as round  # noqa: A004 (PyTorch's names)
+from .functional import (abs_, acos_, asin_, atan_, ceil_, cos_, exp_, floor_, log_, neg_, relu_, round_, sigmoid_,
+                         sign_, sin_, sqrt_, tanh_, trunc_)
 from .autograd_extras import profiler  # torch.profiler: the same profile / record_function as autograd.profiler
 
 # The later layers: devices (04: gpu, cuda, simdevice, fused_gelu, gpu_results), nn (05), optim and data (06).

@@ -17,6 +17,7 @@ __all__ = [
 # Internal interface (used by later layers, not part of the learner's API): builtins_any.
 
 
+import sys
 import time
 import types
 
@@ -128,8 +129,17 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 import builtins
 builtins_any = builtins.any
-functional = types.SimpleNamespace(jacobian=jacobian, hessian=hessian, vjp=vjp, jvp=jvp)
-_autograd.functional = functional  # torch.autograd.functional.jacobian(...)
+def _submodule(name, **names):
+    """A module `import torch.autograd.functional` finds: course_lib.autograd is one file, not a package, so the
+    module is made here and entered in sys.modules under its dotted name (and set as an attribute of its parent)."""
+    module = types.ModuleType("course_lib.autograd." + name)
+    module.__dict__.update(names)
+    sys.modules[module.__name__] = module
+    setattr(_autograd, name, module)
+    return module
+
+
+functional = _submodule("functional", jacobian=jacobian, hessian=hessian, vjp=vjp, jvp=jvp)
 
 
 import collections
@@ -259,5 +269,5 @@ class ProfilerActivity(enum.Enum):
     CUDA = "CUDA"
 
 
-profiler = types.SimpleNamespace(profile=profile, record_function=record_function, ProfilerActivity=ProfilerActivity)
-_autograd.profiler = profiler  # torch.autograd.profiler.profile(); course_lib.profiler is the same (torch.profiler)
+# torch.autograd.profiler.profile(); course_lib.profiler is the same (torch.profiler)
+profiler = _submodule("profiler", profile=profile, record_function=record_function, ProfilerActivity=ProfilerActivity)

@@ -413,6 +413,10 @@ def _inplace_form(name):
 for _name in ("abs", "neg", "exp", "log", "log10", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "pow", "ceil",
               "floor", "round", "trunc", "sign", "asin", "acos", "atan", "reciprocal", "square"):
     setattr(Tensor, _name + "_", _inplace_form(_name))
+# ... and as functions, as PyTorch offers them: course_lib.sin_(x) is x.sin_()
+(abs_, neg_, exp_, log_, sqrt_, sin_, cos_, tanh_, sigmoid_, relu_, ceil_, floor_, round_, trunc_, sign_, asin_, acos_,
+ atan_) = (getattr(Tensor, n + "_") for n in ("abs", "neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu",
+                                              "ceil", "floor", "round", "trunc", "sign", "asin", "acos", "atan"))
 
 
 def _cross(input, other, dim):

@@ -279,6 +279,15 @@ def test_unary_ops_values_gradients_names_and_inplace_forms(name):
         same_error(lambda: getattr(cl.tensor([1, 2]), name + "_")(), lambda: getattr(torch.tensor([1, 2]), name + "_")())
 
 
+def test_inplace_function_forms_and_import_paths():
+    oa, ta = both([0.5, 1.0])
+    assert cl.sin_(oa) is oa and torch.sin_(ta) is ta
+    same(oa, ta)
+    import importlib
+    assert importlib.import_module("course_lib.autograd.functional").jacobian is cl.autograd.functional.jacobian
+    assert importlib.import_module("course_lib.autograd.profiler").profile is cl.autograd.profiler.profile
+
+
 def test_round_decimals_and_inplace_history():
     ox, tx = both([1.25, -2.35, 0.5], True)
     o, t = cl.round(ox, decimals=1), torch.round(tx, decimals=1)
