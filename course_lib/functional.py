@@ -11,7 +11,46 @@ __all__ = [
     "flatten",
     "argmax",
     "argmin",
+    "mm",
+    "FloatTensor",
+    "DoubleTensor",
+    "LongTensor",
+    "IntTensor",
+    "BoolTensor",
+    "sign",
+    "Round",
+    "torch_round",
+    "Prod",
+    "prod",
+    "unique",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "eq",
+    "ne",
+    "gt",
+    "lt",
+    "ge",
+    "le",
+    "cross",
+    "Norm",
+    "norm",
+    "vector_norm",
+    "linalg",
+    "torch_all",
+    "torch_any",
+    "histogram",
+    "histc",
+    "add",
+    "sub",
+    "mul",
+    "div",
 ]
+# Internal interface (used by later layers, not part of the learner's API): builtins_all, histogram_result.
 
 
 from course_lib.autograd import Function, SumTo
@@ -76,3 +115,580 @@ _name_builtin_nodes(_subclasses(Function), {  # MaxDim, AMaxDim, MatMul and Slic
     AMax: "MaxBackward1", AMin: "MinBackward1", Clamp: "ClampBackward1", LogSumExp: "LogsumexpBackward0",
     Reshape: "ViewBackward0", SumTo: "SumBackward1", Cast: "ToCopyBackward0", ToDevice: "ToCopyBackward0",
     SetItem: "CopySlices", CopySlices: "CopySlices", RegionOf: "AsStridedBackward0"})
+
+
+import numpy as np
+
+from course_lib import storage
+from course_lib.autograd import Tensor
+from course_lib.creation import empty, tensor
+from course_lib.dtypes import _TORCH_NAMES
+from course_lib.ops import MatMul
+from course_lib.storage import _extend
+
+
+def mm(input, mat2):
+    """The product of two matrices: matmul without vectors or batches, with PyTorch's checks."""
+    for t, what in ((input, "self"), (mat2, "mat2")):
+        if t.ndim != 2:
+            raise RuntimeError(f"{what} must be a matrix")
+    if input.shape[1] != mat2.shape[0]:
+        (n, k), (k2, m) = input.shape, mat2.shape
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    if input.dtype is not mat2.dtype:
+        c_name = lambda d: _TORCH_NAMES[np.dtype(d.name)][1]  # 'float', 'double', 'long int'
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_name(input.dtype)} != "
+                           f"{c_name(mat2.dtype)}")
+    return MatMul.apply(input, mat2)
+
+
+Tensor.mm = mm
+
+
+def _legacy_tensor(dtype, args, kwargs):
+    """torch.Tensor(data) / torch.FloatTensor(2, 3): data (a sequence) copied into `dtype`, or a size."""
+    if kwargs.keys() - {"device"}:
+        raise TypeError(f"new() received an invalid combination of arguments - got {sorted(kwargs)}")
+    device = kwargs.get("device")
+    if not args:
+        return empty(0, dtype=dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        if dtype is not storage.float32 and args[0].dtype is not dtype:
+            raise TypeError(f"expected {storage.torch_name(dtype)} tensor but got {storage.torch_name(args[0].dtype)}")
+        return args[0].detach() if dtype is storage.float32 and args[0].requires_grad else args[0]
+    if builtins_all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or (
+            len(args) == 1 and type(args[0]) is tuple):
+        return empty(*args, dtype=dtype, device=device)  # a size: values not to be read (zeros here)
+    if len(args) > 1 or not hasattr(args[0], "__len__"):
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    return tensor(args[0], dtype=dtype, device=device)
+
+
+import builtins
+builtins_all = builtins.all
+
+
+@_extend(Tensor)
+class _TensorLegacyConstructor:
+    def __init__(self, *args, **kwargs):
+        """Tensor(...) called by a user is PyTorch's old constructor (a float32 copy of data, or a size). Only
+        __init__ is defined: the library makes its tensors with Tensor.__new__(Tensor), which never calls it, so
+        its own paths cost nothing more; Tensor(t) shares t's memory (PyTorch gives t itself)."""
+        if type(self) is not Tensor:  # a subclass (nn.Parameter) makes itself in __new__
+            return
+        made = _legacy_tensor(storage.float32, args, kwargs)
+        vars(self).update(vars(made.detach() if made.requires_grad else made))
+
+
+class _LegacyType(type):
+    """FloatTensor & co.: constructors of one dtype, and isinstance(x, torch.FloatTensor) checks the dtype."""
+
+    def __call__(cls, *args, **kwargs):
+        return _legacy_tensor(cls.dtype, args, kwargs)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+
+FloatTensor = _LegacyType("FloatTensor", (), {"dtype": storage.float32})
+DoubleTensor = _LegacyType("DoubleTensor", (), {"dtype": storage.float64})
+LongTensor = _LegacyType("LongTensor", (), {"dtype": storage.int64})
+IntTensor = _LegacyType("IntTensor", (), {"dtype": storage.int32})
+BoolTensor = _LegacyType("BoolTensor", (), {"dtype": storage.bool_})
+
+
+import types
+import warnings
+
+from course_lib import storage
+from course_lib.autograd import Function, Tensor, _arr, no_grad
+from course_lib.autograd import Add, Mul
+from course_lib.ops import Div, Sub, Where
+from course_lib.ops import Sign, _float, _no_grad_binary, _named, register
+from course_lib.views import stack
+
+
+for _cls in (Add, Mul, Sub, Div, Where):  # PyTorch makes a number operand a tensor: next_functions shows it
+    _cls._scalars_shown = True
+Where._condition_first = True
+
+
+class _Step(Function):
+    """ceil, floor, round, trunc, sign: flat between steps, so PyTorch's gradient is 0 everywhere."""
+    saves_input = False
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+def _step(name, kernel):
+    cls = type(name.capitalize(), (_Step,), {"forward": staticmethod(lambda ctx, a: kernel(a._arr)),
+                                             "_torch_name": name.capitalize() + "Backward0"})
+    return cls, register(cls, name)
+
+
+def _keep_ints(f):  # an integer tensor is already whole: ceil/floor/round/trunc give it back (a copy)
+    return lambda x: f(x) if x.dtype.kind == "f" else x.copy()
+
+
+Ceil, ceil = _step("ceil", _keep_ints(np.ceil))
+Floor, floor = _step("floor", _keep_ints(np.floor))
+Trunc, trunc = _step("trunc", _keep_ints(np.trunc))
+Sign._torch_name = "SignBackward0"
+sign = register(Sign, "sign")
+
+
+class Round(_Step):
+    _torch_name = "RoundBackward0"
+
+    @staticmethod
+    def forward(ctx, a, decimals):
+        if decimals:
+            ctx._torch_name = "RoundBackward1"
+        return _keep_ints(lambda x: np.round(x, decimals))(a._arr)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, None
+# torch_round, torch_all, torch_any: course_lib.round/all/any (so this notebook's round(), all() and any() stay Python's)
+torch_round = register(Round, "round", lambda input, *, decimals=0: Round.apply(input, decimals))
+
+
+def _unary(name, f, df):
+    """An element-wise op with derivative df(a) (built from tensor ops, so it is differentiable again)."""
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return f(_float(a._arr))
+
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * df(a)
+    cls = type(name.capitalize(), (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward),
+                                               "_torch_name": name.capitalize() + "Backward0"})
+    return cls, register(cls, name)
+
+
+Asin, asin = _unary("asin", np.arcsin, lambda a: (1 - a * a).sqrt().reciprocal())
+Acos, acos = _unary("acos", np.arccos, lambda a: -(1 - a * a).sqrt().reciprocal())
+Atan, atan = _unary("atan", np.arctan, lambda a: (1 + a * a).reciprocal())
+Tensor.reciprocal = lambda self: 1 / self
+Tensor.square = lambda self: self * self
+arcsin, arccos, arctan = asin, acos, atan
+
+
+class Prod(Function):
+    """The product of the elements (along dim): each input's gradient is the product of the others (exact with
+    zeros: a product of the elements left of it times the product of those right of it)."""
+    _torch_name = "ProdBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, dtype):
+        x = a._arr if dtype is None else a._arr.astype(dtype.np)
+        if x.dtype.kind in "biu" and dtype is None:
+            x = x.astype(np.int64)  # integer products are int64, as in PyTorch
+        ctx.save_for_backward(a)
+        ctx.dim, ctx.keepdim = dim, keepdim
+        if dim is None:
+            return np.asarray(x.prod())
+        ctx._torch_name = "ProdBackward1"
+        return x.prod(axis=storage.normalize_dim(dim, x.ndim), keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        x, xp = a._arr, a._backend.xp
+        axis = -1 if ctx.dim is None else storage.normalize_dim(ctx.dim, x.ndim)
+        m = xp.moveaxis(x.reshape(-1) if ctx.dim is None else x, axis, -1)
+        ones = xp.ones(m.shape[:-1] + (1,), m.dtype)
+        left = xp.cumprod(xp.concatenate([ones, m[..., :-1]], -1), -1)
+        right = xp.cumprod(xp.concatenate([ones, m[..., :0:-1]], -1), -1)[..., ::-1]
+        others = xp.moveaxis(left * right, -1, axis).reshape(x.shape)
+        if ctx.dim is not None and not ctx.keepdim and x.ndim:
+            grad = grad.unsqueeze(axis)
+        return grad * Tensor._from(others, a._backend), None, None, None
+prod = register(Prod, "prod", lambda input, dim=None, keepdim=False, *, dtype=None:
+                Prod.apply(input, dim, keepdim, dtype))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values, sorted (and, when asked, where each element went and how often each value occurs)."""
+    values, inverse, counts = np.unique(input._arr, return_inverse=True, return_counts=True, axis=dim)
+    out = [Tensor._from(values, input._backend)]
+    if return_inverse:
+        out.append(Tensor._from(inverse.reshape(input.shape if dim is None else -1).astype(np.int64), input._backend))
+    if return_counts:
+        out.append(Tensor._from(counts.astype(np.int64), input._backend))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+Tensor.unique = unique
+
+
+def _bitwise(name, ufunc, logical):
+    def op(input, other):
+        if input.is_floating_point() or isinstance(other, Tensor) and other.is_floating_point():
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{storage.torch_name(input.dtype)}\'')
+        return _no_grad_binary(logical if input.dtype is storage.bool_ else ufunc, input, other)
+    op.__name__ = name
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and, np.logical_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or, np.logical_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, np.logical_xor)
+
+
+def bitwise_not(input):
+    if input.is_floating_point():
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{storage.torch_name(input.dtype)}\'')
+    return ~input
+
+
+def logical_and(input, other):
+    return _no_grad_binary(np.logical_and, input, other)
+
+
+def logical_or(input, other):
+    return _no_grad_binary(np.logical_or, input, other)
+
+
+def logical_not(input):
+    return Tensor._from(np.logical_not(input._arr), input._backend)
+
+
+def eq(input, other):
+    return input == other
+
+
+def ne(input, other):
+    return input != other
+
+
+def gt(input, other):
+    return input > other
+
+
+def lt(input, other):
+    return input < other
+
+
+def ge(input, other):
+    return input >= other
+
+
+def le(input, other):
+    return input <= other
+
+
+for _f in (bitwise_and, bitwise_or, bitwise_xor, bitwise_not, logical_and, logical_or, logical_not, ne, gt, lt, ge,
+           le):
+    setattr(Tensor, _f.__name__, _f)
+Tensor.__xor__ = bitwise_xor
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+
+def _cast_ok(result, out):
+    """PyTorch writes a result into a tensor of its own kind or a wider one (bool < integer < float), never back."""
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    if rank[result.np.kind] > rank[out.np.kind]:
+        raise RuntimeError(f"result type {storage.torch_name(result)} can't be cast to the desired output type "
+                           f"{storage.torch_name(out)}")
+
+
+def _inplace_form(name):
+    """x.<name>_(...): the out-of-place op, its result written back into x (recorded as x's new history)."""
+    def method(self, *args, **kwargs):
+        if self._check_inplace():
+            return self._rebase(getattr(self._snapshot(), name)(*args, **kwargs))
+        with no_grad():
+            out = getattr(self, name)(*args, **kwargs)
+        _cast_ok(out.dtype, self.dtype)
+        storage.StridedTensor._write(self, out._arr)
+        return self._bump()
+    method.__name__ = method.__qualname__ = name + "_"
+    return method
+
+
+for _name in ("abs", "neg", "exp", "log", "log10", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "pow", "ceil",
+              "floor", "round", "trunc", "sign", "asin", "acos", "atan", "reciprocal", "square"):
+    setattr(Tensor, _name + "_", _inplace_form(_name))
+# ... and as functions, as PyTorch offers them: course_lib.sin_(x) is x.sin_()
+(abs_, neg_, exp_, log_, sqrt_, sin_, cos_, tanh_, sigmoid_, relu_, ceil_, floor_, round_, trunc_, sign_, asin_, acos_,
+ atan_) = (getattr(Tensor, n + "_") for n in ("abs", "neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu",
+                                              "ceil", "floor", "round", "trunc", "sign", "asin", "acos", "atan"))
+
+
+def _cross(input, other, dim):
+    """Each component of the cross product from two others, along `dim` (differentiable: built from tensor ops)."""
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "
+                           f"{other.shape[dim]}")
+    a, b = input.transpose(dim, -1), other.transpose(dim, -1)
+    c = stack([a[..., (i + 1) % 3] * b[..., (i + 2) % 3] - a[..., (i + 2) % 3] * b[..., (i + 1) % 3]
+               for i in range(3)], -1)
+    return _named(c.transpose(dim, -1), "LinalgCrossBackward0")
+
+
+def cross(input, other, dim=None):
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        dim = next(i for i, (m, n) in enumerate(zip(input.shape, other.shape)) if m == 3 and n == 3)
+    return _cross(input, other, dim)
+
+
+Tensor.cross = cross
+
+
+import collections
+import functools
+import math
+
+import course_lib.reductions as _reductions
+
+from course_lib.ops import Where, matmul
+from course_lib.reductions import AMax, AMin
+
+
+class Norm(Function):
+    """The vector p-norm (sum |x|^p)^(1/p) over dims; p = inf is max |x|. The gradient of p = 2 is x / norm, 0
+    where the norm is 0 (PyTorch's choice at the kink), and ties of the inf-norm share the gradient."""
+    _torch_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, a, p, dim, keepdim):
+        if not a.is_floating_point():
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                               f"{storage.torch_name(a.dtype)}")
+        x = np.abs(a._arr)
+        axes = None if dim is None else tuple(storage.normalize_dim(d, x.ndim) for d in
+                                              ((dim,) if isinstance(dim, int) else dim))
+        if p == math.inf:
+            n = x.max(axis=axes, keepdims=True)
+        elif p == -math.inf:
+            n = x.min(axis=axes, keepdims=True)
+        elif p == 0:
+            n = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            n = x.sum(axis=axes, keepdims=True)
+        elif p == 2:
+            n = np.sqrt((x * x).sum(axis=axes, keepdims=True))
+        else:
+            n = (x ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        ctx.save_for_backward(a)
+        ctx.p, ctx.norm = p, n
+        return n if keepdim else n.reshape([s for i, s in enumerate(n.shape) if not (axes is None or i in axes)])
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        p, n = ctx.p, Tensor._from(ctx.norm, a._backend)
+        g = grad.reshape(n.shape)
+        if p == 0:
+            return g * 0 * a, None, None, None
+        if p == 1:
+            return g * a.sign(), None, None, None
+        if p in (math.inf, -math.inf):
+            hit = (a.abs() == n).to(a.dtype)
+            return g * a.sign() * hit / _count_like(hit, n), None, None, None
+        scale = Where.apply(a == 0, 0.0, a * a.abs() ** (p - 2)) if p != 2 else a  # p < 2: 0, not 0 * inf, at 0
+        return Where.apply(n == 0, 0.0, g * scale / n ** (p - 1)), None, None, None
+
+
+def _count_like(hit, n):
+    """How many elements tie for the max in each slice that was reduced to n's shape."""
+    axes = tuple(i for i, (s, t) in enumerate(zip(hit.shape, n.shape)) if t == 1 and s != 1)
+    return hit.sum(axes, keepdim=True) if axes else hit
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm / x.norm: the 2-norm of all elements by default ('fro'), or the p-norm along dim."""
+    if p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} is not supported here (only numbers, inf and 'fro')")
+    x = input if dtype is None else input.to(dtype)
+    return Norm.apply(x, float(p), dim, keepdim)
+
+
+Tensor.norm = types.FunctionType(norm.__code__, norm.__globals__, "norm", norm.__defaults__)
+Tensor.norm.__qualname__ = "Tensor.norm"  # a TypeError names it as PyTorch's does
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    return norm(x, ord, dim, keepdim, dtype)
+
+
+linalg = types.SimpleNamespace(cross=lambda input, other, *, dim=-1: _cross(input, other, dim), matmul=matmul,
+                               vector_norm=vector_norm, norm=vector_norm)
+
+
+def torch_all(input, dim=None, keepdim=False):
+    """True where every element (along dim) is nonzero: a bool tensor."""
+    return Tensor._from(np.asarray(input._arr.all(axis=dim, keepdims=keepdim)), input._backend)
+
+
+def torch_any(input, dim=None, keepdim=False):
+    """True where some element (along dim) is nonzero: a bool tensor."""
+    return Tensor._from(np.asarray(input._arr.any(axis=dim, keepdims=keepdim)), input._backend)
+
+
+Tensor.all, Tensor.any = torch_all, torch_any
+histogram_result = collections.namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """Counts (or summed weights) of input's values in `bins` equal bins over `range` (default: min to max), or
+    in the bins whose edges a 1-D tensor gives; returns (hist, bin_edges)."""
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"histogramdd" not implemented for \'{storage.torch_name(input.dtype)}\'')
+    x, xp = input._arr.reshape(-1), input._backend.xp
+    lo, hi = range if range is not None else (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+    edges = bins._arr if isinstance(bins, Tensor) else xp.linspace(lo, hi, int(bins) + 1).astype(x.dtype)
+    w = None if weight is None else weight._arr.reshape(-1)
+    hist, edges = xp.histogram(x, edges, weights=w, density=density)
+    return histogram_result(Tensor._from(hist.astype(x.dtype), input._backend),
+                            Tensor._from(edges.astype(x.dtype), input._backend))
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts of input's values in `bins` equal bins from min to max (both 0: the data's own range); values
+    outside are left out. A float tensor of input's dtype."""
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{storage.torch_name(input.dtype)}\'')
+    x = input._arr.reshape(-1)
+    lo, hi = (float(min), float(max)) if (min, max) != (0, 0) else (float(x.min()), float(x.max()))
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    xp = input._backend.xp
+    hist, _ = xp.histogram(x, xp.linspace(lo, hi, int(bins) + 1))
+    return Tensor._from(hist.astype(x.dtype), input._backend)
+
+
+Tensor.histc = histc
+
+
+def _keepdims_alias(fn):
+    """PyTorch accepts NumPy's spelling keepdims= for keepdim= on its reductions."""
+    @functools.wraps(fn)
+    def reduction(*args, keepdims=None, **kwargs):
+        if keepdims is not None:
+            kwargs["keepdim"] = keepdims
+        return fn(*args, **kwargs)
+    return reduction
+
+
+# the reductions that take keepdims= in PyTorch 2.13 (norm, count_nonzero and median do not)
+_KEEPDIMS = ("sum", "mean", "prod", "std", "var", "amax", "amin", "max", "min", "argmax", "argmin", "logsumexp",
+             "all", "any")
+for _name in _KEEPDIMS:
+    setattr(Tensor, _name, _keepdims_alias(getattr(Tensor, _name)))
+sum, mean, std, var, logsumexp = (_keepdims_alias(f) for f in (_reductions.sum, _reductions.mean, _reductions.std,
+                                                                _reductions.var, _reductions.logsumexp))
+prod, torch_all, torch_any, argmax, argmin = (_keepdims_alias(f) for f in (prod, torch_all, torch_any, argmax, argmin))
+
+
+import course_lib.ops as _ops
+from course_lib.autograd import Add, Mul, is_grad_enabled
+from course_lib.ops import Div, Sub
+
+
+def _write_out(name, result, out, inputs):
+    """out=: the result written into `out` (resized, with PyTorch's warning, when its shape differs), `out` returned.
+    Refused, as in PyTorch, when grad mode is on and an input or out requires grad."""
+    if is_grad_enabled() and builtins.any(isinstance(t, Tensor) and t.requires_grad for t in (*inputs, out)):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           f"but one of the arguments requires grad.")
+    _cast_ok(result.dtype, out.dtype)
+    if out.shape != result.shape:
+        if out.numel():
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                          f"deprecated, and in a future PyTorch release outputs will not be resized unless they have "
+                          f"zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                          f"elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out._arr, out._buf, out._strides, out._offset = out._backend.xp.empty(result.shape, out.dtype.np), None, None, 0
+    storage.StridedTensor._write(out, result._arr.astype(out.dtype.np))
+    out._bump()
+    return out
+
+
+def _out_form(name, fn):
+    """fn with PyTorch's keyword-only out= (fn's own signature otherwise)."""
+    @functools.wraps(fn)
+    def with_out(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        with no_grad():
+            result = fn(*args, **kwargs)
+        return _write_out(name, result, out, args + tuple(kwargs.values()))
+    return with_out
+
+
+def _alpha(other, alpha, input):
+    if alpha == 1:
+        return other
+    if not input.is_floating_point() and isinstance(alpha, float) and not (
+            isinstance(other, Tensor) and other.is_floating_point()):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return other * alpha
+
+
+def add(input, other, *, alpha=1):
+    return Add.apply(input, _alpha(other, alpha, input)) if isinstance(input, Tensor) else other + input * alpha
+
+
+def sub(input, other, *, alpha=1):
+    return Sub.apply(input, _alpha(other, alpha, input))
+
+
+def mul(input, other):
+    return Mul.apply(input, other) if isinstance(input, Tensor) else other * input
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other; rounding_mode 'trunc' or 'floor' rounds the quotient (its gradient is then 0, as in
+    PyTorch), keeping integer inputs integer."""
+    if rounding_mode is None:
+        return Div.apply(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    both_int = not input.is_floating_point() and not (isinstance(other, float) or isinstance(other, Tensor) and
+                                                      other.is_floating_point())
+    if both_int:
+        q = input._arr // _arr(other) if rounding_mode == "floor" else np.trunc(input._arr / _arr(other))
+        return Tensor._from(np.asarray(q).astype(np.int64 if input.dtype is storage.int64 else input.dtype.np),
+                            input._backend)
+    q = Div.apply(input, other)
+    return _named((q.floor() if rounding_mode == "floor" else q.trunc()), "DivBackward2")
+
+
+def _methods(fn):
+    def method(self, other, **kwargs):
+        return fn(self, other, **kwargs)
+    method.__name__ = fn.__name__
+    return method
+
+
+Tensor.add, Tensor.sub, Tensor.mul, Tensor.div = (_methods(f) for f in (add, sub, mul, div))
+subtract, multiply, divide, true_divide = sub, mul, div, div
+
+
+def _matmul(input, other):
+    return _ops.matmul(input, other)
+
+
+add, sub, mul, div, subtract, multiply, divide, true_divide = (
+    _out_form(n, f) for n, f in zip(("add", "sub", "mul", "div", "sub", "mul", "div", "div"),
+                                    (add, sub, mul, div, subtract, multiply, divide, true_divide)))
+matmul, mm = _out_form("matmul", _matmul), _out_form("mm", mm)
+matmul.__name__ = "matmul"
+# out= on the other functions PyTorch's tensor tutorial reaches for
+(abs, ceil, floor, torch_round, clamp, sin, cos, exp, log, sqrt, tanh, sigmoid, asin, acos, atan, sign, prod, sum, mean,
+ maximum, minimum, pow, bitwise_xor, eq) = (
+    _out_form(f.__name__, f) for f in (_ops.abs, ceil, floor, torch_round, _ops.clamp, _ops.sin, _ops.cos, _ops.exp,
+                                       _ops.log, _ops.sqrt, _ops.tanh, _ops.sigmoid, asin, acos, atan, sign, prod,
+                                       sum, mean, _ops.maximum, _ops.minimum, _ops.pow, bitwise_xor, eq))

@@ -76,6 +76,18 @@ TABLE = {
     "std": elementwise(lambda x: course_lib.std(x, 1, keepdim=True), real),  # along 1: never all equal
     "cat": elementwise(lambda a, b: course_lib.cat([a, b], 1), real, real),
     "stack": elementwise(lambda a, b: course_lib.stack([a, b.expand(3, 4)], 1), real, real),
+    # notebook 03's breadth: steps (gradient 0 between them), inverse trigonometry, products
+    "ceil": elementwise(course_lib.ceil, real),
+    "floor": elementwise(course_lib.floor, real),
+    "trunc": elementwise(course_lib.trunc, real),
+    "round": elementwise(lambda x: course_lib.round(x, decimals=1), real),
+    "sign": elementwise(course_lib.sign, real),
+    "asin": elementwise(course_lib.asin, lambda shape: course_lib.tensor(rng.uniform(-0.9, 0.9, shape),
+                                                                        dtype=course_lib.float64, requires_grad=True)),
+    "acos": elementwise(course_lib.acos, lambda shape: course_lib.tensor(rng.uniform(-0.9, 0.9, shape),
+                                                                        dtype=course_lib.float64, requires_grad=True)),
+    "atan": elementwise(course_lib.atan, real),
+    "prod": elementwise(lambda x: course_lib.prod(x, 1), real),
 }
 
 DIFFERENTIABLE = sorted(name for name, (_, differentiable) in OPS.items() if differentiable)
