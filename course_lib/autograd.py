@@ -819,7 +819,22 @@ class _FunctionLooksLikePyTorch:
             node = next((o.grad_fn for o in out if isinstance(o, Tensor)), None) if type(out) is tuple else None
         if node is not None and node._kinds is None:
             node._kinds = tuple([isinstance(a, Tensor) for a in args])
+            node._retype()
         return out
+
+    _named_types = {}  # (op class, PyTorch's name) -> the subclass a node of that op is shown as
+
+    def _retype(self):
+        """Make type(node).__name__ PyTorch's node name (MulBackward0, not Mul), as tutorials print it: the node
+        becomes an instance of a subclass of its op named so; isinstance(node, Mul) still holds."""
+        op = getattr(type(self), "_op_class", type(self))
+        name = self.name()
+        if name != type(self).__name__:
+            key = (op, name)
+            if key not in Function._named_types:
+                Function._named_types[key] = type(name, (op,), {"_op_class": op, "__module__": op.__module__,
+                                                                "__qualname__": name})
+            self.__class__ = Function._named_types[key]
 
     @property
     def next_functions(self):
@@ -835,7 +850,7 @@ class _FunctionLooksLikePyTorch:
                 shown.append((e[0].grad_fn or _Leaf(e[0]) if isinstance(e[0], Tensor) else e[0], e[2]))
             elif is_tensor or (self._scalars_shown and kinds[0] or self._condition_first):  # a number second: x * 2, x - 1
                 shown.append((None, 0))
-        if self._scalars_shown and not kinds[0] and type(self).__name__ in ("Add", "Mul"):
+        if self._scalars_shown and not kinds[0] and getattr(type(self), "_op_class", type(self)) in (Add, Mul):
             shown.append((None, 0))  # 2 * x: PyTorch computes x * 2
         return tuple(shown)
 
@@ -845,6 +860,7 @@ class _FunctionLooksLikePyTorch:
 
 _Leaf.__repr__ = lambda self: f"<AccumulateGrad object at {hex(id(self))}>"
 _Leaf.next_functions = ()  # a leaf's node ends the chain
+_Leaf.__name__ = _Leaf.__qualname__ = "AccumulateGrad"  # type(node).__name__ as PyTorch's
 
 
 class _VariableType(type):

@@ -502,6 +502,8 @@ def _named(out, name):
     """Name the node that made `out` (for methods that share a node class, like t() and permute())."""
     if out.grad_fn is not None:
         out.grad_fn._torch_name = name
+        if hasattr(out.grad_fn, "_retype"):  # type(node).__name__ follows the new name (notebook 03's Beyond part)
+            out.grad_fn._retype()
     return out
 
 

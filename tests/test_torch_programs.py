@@ -366,57 +366,7 @@ def _compare(ours, theirs, name):
 # What each program needs that today's course_lib lacks (exact names); removed as the features land
 # ---------------------------------------------------------------------------------------------------------------
 
-_SIZE = "then .shape/.size() printing as torch.Size([...]) (Size)"
-XFAIL = {
-    "01_quickstart_digits": (ProgramStopped, "needs torch.accelerator (is_available, current_accelerator); " + _SIZE),
-    "02_tensors_basics": (ProgramStopped, "needs torch.accelerator; torch.matmul(..., out=), torch.mul (function "
-                          "form, out=); " + _SIZE),
-    "03_tensors_deeper": (ProgramStopped, "needs torch.ceil, torch.floor, torch.asin, torch.bitwise_xor, torch.eq, "
-                          "torch.prod, torch.unique, torch.linalg.cross, torch.linalg.matmul, torch.sin_, "
-                          "torch.matmul(out=); " + _SIZE),
-    "04_autograd_basics": (ProgramStopped, "needs F.binary_cross_entropy_with_logits; then grad_fn printing as "
-                           "<AddBackward0 object at 0x...> and BinaryCrossEntropyWithLogitsBackward0"),
-    "05_blitz_autograd": (ProgramStopped, "needs grad_fn.next_functions on leaves (AccumulateGrad; today '_Leaf' "
-                          "object has no attribute 'next_functions'), next_functions in torch's operand order, "
-                          "type(grad_fn).__name__ as torch's node names (SumBackward0, MulBackward0, SinBackward0, "
-                          "AccumulateGrad; today Sum, Mul, Sin, _Leaf), grad_fn printing as "
-                          "<SubBackward0 object at 0x...>"),
-    "06_blitz_neural_networks": (OutputDiffers, "needs Size printing (params[0].size()), 2-D rows wrapping after 8 "
-                                 "values, MSELoss's MseLossBackward0 node, grad_fn printing as "
-                                 "<MseLossBackward0 object at 0x...>, next_functions chain as torch's "
-                                 "(AddmmBackward0, AccumulateGrad)"),
-    "10_examples_nn_rmsprop": (ProgramStopped, "needs optim.RMSprop; " + _SIZE),
-    "12_what_is_nn_really": (ProgramStopped, "needs nn.AvgPool2d, F.avg_pool2d; " + _SIZE),
-    "13_build_model": (ProgramStopped, "needs torch.backends.mps.is_available; " + _SIZE + "; 2-D rows wrapping "
-                       "after 8 values"),
-    "14_makemore_bigram": (ProgramStopped, "needs torch.Generator (generator= on rand, randn, multinomial), "
-                           "torch.multinomial, sum(keepdims=), F.one_hot; " + _SIZE),
-    "15_makemore_mlp": (ProgramStopped, "needs torch.Generator (generator= on randn, randint, multinomial), "
-                        "torch.multinomial; " + _SIZE),
-    "16_micrograd_checks": (ProgramStopped, "needs torch.Tensor(data) and torch.Tensor(2, 3) (legacy constructor; "
-                            "today TypeError: Tensor() takes no arguments); " + _SIZE),
-    "17_examples_regression": (ProgramStopped, "needs Tensor.mm, F.smooth_l1_loss"),
-    "18_examples_mnist": (ProgramStopped, "needs torch.optim.lr_scheduler.StepLR (optim as a package), "
-                          "optim.Adadelta, nn.Dropout2d, torch.accelerator, torch.backends.mps.is_available"),
-    "19_examples_vae": (ProgramStopped, "needs F.binary_cross_entropy; " + _SIZE),
-    "20_batchnorm_bce_schedulers": (ProgramStopped, "needs torch.optim.lr_scheduler (ExponentialLR, StepLR, "
-                                    "CosineAnnealingLR, LambdaLR, MultiStepLR), nn.BatchNorm1d, nn.BCEWithLogitsLoss, "
-                                    "nn.BCELoss"),
-    "21_cnn_batchnorm2d": (ProgramStopped, "needs optim.RMSprop, torch.optim.lr_scheduler.CosineAnnealingLR, "
-                           "nn.BatchNorm2d, nn.AvgPool2d, nn.Dropout2d; then 2-D rows wrapping after 8 values"),
-    "22_device_boilerplate": (ProgramStopped, "needs torch.accelerator (is_available, current_accelerator), "
-                              "torch.backends.mps (is_available, is_built), torch.backends.cudnn (benchmark, "
-                              "deterministic), torch.set_default_device; " + _SIZE),
-    "23_legacy_and_function_forms": (ProgramStopped, "needs torch.autograd.Variable, torch.FloatTensor, "
-                                     "torch.LongTensor, torch.Tensor(data), Tensor.mm, torch.add(out=, alpha=), "
-                                     "torch.mul(input=, other=), torch.matmul(input=, other=), sum(keepdims=), "
-                                     "Tensor.norm, torch.norm(dim=), torch.all, Tensor.all(dim=), torch.histogram; "
-                                     + _SIZE),
-    "24_autograd_functional_profiler": (ProgramStopped, "needs torch.autograd.functional (jacobian, hessian, vjp, "
-                                        "jvp), torch.autograd.profiler (profile, record_function, "
-                                        "key_averages().table); " + _SIZE),
-    "25_custom_dataset": (OutputDiffers, "needs Size printing (train_features.size())"),
-}
+XFAIL = {}  # every program prints what torch prints (issue 18); a program that regresses gets a mark here
 
 
 def _params():

@@ -279,7 +279,8 @@ class Affine(Function):
         else:
             g, backend = array_of(grad), backend_of(grad)
             g2 = g.reshape(-1, g.shape[-1])
-            gx = tensor_of(np.matmul(g, array_of(w)), backend) if need_x else None
+            # one product over all rows (a batch of sequences is many rows), not one small product per batch entry
+            gx = tensor_of((g2 @ array_of(w)).reshape(*g.shape[:-1], array_of(w).shape[-1]), backend) if need_x else None
             gw = tensor_of(np.matmul(g2.T, array_of(x).reshape(-1, array_of(x).shape[-1])), backend) if need_w else None
             gb = tensor_of(g2.sum(0), backend) if need_b else None
         return (gb, gx, gw) if len(needs) == 3 else (gx, gw)
