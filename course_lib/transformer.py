@@ -112,6 +112,15 @@ _TENSOR_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": 
                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
+def _scatter_add(xp, table, index, rows):
+    """table[index[i]] += rows[i] for every i, a repeated index adding up (NumPy's ufunc.at; CuPy's scatter_add)."""
+    if hasattr(xp.add, "at"):
+        xp.add.at(table, index, rows)
+    else:
+        import cupyx
+        cupyx.scatter_add(table, index, rows)
+
+
 class EmbeddingFunction(Function):
     """Rows of a table: out[..., :] = weight[index, :]. Backward scatters each row's gradient back into the row
     it came from; an index used twice receives both gradients (they add)."""
@@ -134,7 +143,7 @@ class EmbeddingFunction(Function):
     def backward(ctx, grad):
         g, xp = array_of(grad), xp_of(grad)
         table = xp.zeros((ctx.rows, g.shape[-1]), dtype=g.dtype)
-        xp.add.at(table, ctx.index.reshape(-1), g.reshape(-1, g.shape[-1]))  # scatter-add: repeated rows add up
+        _scatter_add(xp, table, ctx.index.reshape(-1), g.reshape(-1, g.shape[-1]))  # repeated rows add up
         if ctx.padding_idx is not None:
             table[ctx.padding_idx] = 0  # the padding row never learns
         return None, tensor_of(table, backend_of(grad)), None
@@ -490,14 +499,16 @@ class TakeAlong(Function):
 
     @staticmethod
     def forward(ctx, input, index, dim):
-        ctx.index, ctx.dim, ctx.shape = index, dim, input.shape
-        return xp_of(input).take_along_axis(array_of(input), index, dim)
+        xp = xp_of(input)  # index arrays that pick index[..., j, ...] along dim and everything along the others
+        where = [xp.arange(n).reshape([-1 if d == i else 1 for d in range(index.ndim)]) for i, n in enumerate(index.shape)]
+        where[dim] = index
+        ctx.where, ctx.shape = tuple(where), input.shape
+        return array_of(input)[ctx.where]
 
     @staticmethod
     def backward(ctx, grad):
-        xp = xp_of(grad)
-        out = xp.zeros(ctx.shape, dtype=array_of(grad).dtype)
-        xp.put_along_axis(out, ctx.index, array_of(grad), ctx.dim)
+        out = xp_of(grad).zeros(ctx.shape, dtype=array_of(grad).dtype)
+        out[ctx.where] = array_of(grad)  # the entries topk picked are distinct: no overlap
         return tensor_of(out, backend_of(grad)), None, None
 
 
