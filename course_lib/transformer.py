@@ -593,3 +593,41 @@ def build_under(torch_module):
                  "__name__": f"gpt_under_{torch_module.__name__}"}
     exec(compile(source, f"<the GPT of course_lib.transformer, under {torch_module.__name__}>", "exec"), namespace)
     return namespace
+
+
+_embedding_core_init = Embedding.__init__
+
+
+@_extend(Embedding)
+class _EmbeddingFull:
+    """Embedding, continued: PyTorch's full signature, replacing the core __init__. A given table (_weight, or
+    from_pretrained) becomes the parameter without a copy; max_norm, scale_grad_by_freq and sparse are refused
+    with a clear error rather than silently ignored."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+        for name, value, default in [("max_norm", max_norm, None), ("scale_grad_by_freq", scale_grad_by_freq, False),
+                                     ("sparse", sparse, False)]:
+            if value != default:
+                raise NotImplementedError(f"course_lib's Embedding does not implement {name}={value!r}")
+        if _weight is None:
+            _embedding_core_init(self, num_embeddings, embedding_dim, padding_idx, device, dtype)
+            self.weight.requires_grad_(not _freeze)
+            return
+        assert list(_weight.shape) == [num_embeddings, embedding_dim], \
+            "Shape of weight does not match num_embeddings and embedding_dim"
+        nn.Module.__init__(self)
+        if padding_idx is not None:
+            assert -num_embeddings <= padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
+            padding_idx = padding_idx % num_embeddings
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.weight = nn.Parameter(_weight, requires_grad=not _freeze)  # the given table itself, not a copy
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """A layer whose table is `embeddings` (2-D), frozen (no gradient) unless freeze=False."""
+        assert embeddings.dim() == 2, "Embeddings parameter is expected to be 2-dimensional"
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
+                   _freeze=freeze)
