@@ -521,7 +521,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= (input.shape[dim] if input.ndim else 1):
         raise RuntimeError("selected index k out of range")
     a, xp = array_of(input), xp_of(input)
-    order = xp.argsort(-a if largest else a, axis=dim, kind="stable")
+    keys = -a if largest else a
+    order = xp.argsort(keys, axis=dim, kind="stable") if xp is np else xp.argsort(keys, axis=dim)  # CuPy: one kind
     index = xp.take(order, xp.arange(k), axis=dim)
     return TopK(TakeAlong.apply(input, index, dim), tensor_of(index.astype(np.int64), backend_of(input)))
 
