@@ -42,6 +42,16 @@ from .autograd_extras import profiler  # torch.profiler: the same profile / reco
 from . import accelerator, backends, cuda, fused_gelu, gpu, gpu_results, nn, optim, serialization, simdevice, utils  # noqa: E402,E501
 from .serialization import load, save  # noqa: E402
 
+# Notebook 07: the transformer's layers, put where PyTorch has them (set here: nn and functional come from notebook
+# 05, which must not import a later notebook's module)
+from . import transformer  # noqa: E402
+nn.Embedding, nn.LayerNorm, nn.GELU = transformer.Embedding, transformer.LayerNorm, transformer.GELU
+nn.functional.embedding, nn.functional.layer_norm, nn.functional.gelu = (transformer.embedding, transformer.layer_norm,
+                                                                         transformer.gelu)
+nn.functional.scaled_dot_product_attention = transformer.scaled_dot_product_attention
+from .transformer import tril, topk, triu  # noqa: E402
+Tensor.tril, Tensor.triu = transformer.tril, transformer.triu
+
 # PyTorch's short dtype names: torch.float is float32, torch.int is int32 (defined last: they shadow the builtins here)
 from .dtypes import float32 as float, int32 as int  # noqa: E402,A001
 

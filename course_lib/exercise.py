@@ -51,6 +51,7 @@ COURSE_TARGETS = [
     "reductions:Mean.backward",
     "nn:Module.__setattr__", "nn:Module.named_modules", "nn:Module.state_dict", "nn:Linear.forward",  # 05
     "optim:Optimizer.zero_grad", "optim:SGD._update", "optim:Adam._update",  # 06
+    "transformer:causal_attention_scores", "transformer:LayerNormFunction.backward", "transformer:KVCache.update",  # 07
 ]
 _REFERENCE: dict[str, object] = {}  # target -> the reference object (function, or the raw class attribute)
 _YOURS: dict[str, object] = {}  # target -> your installed object, in this kernel
