@@ -675,6 +675,13 @@ class _TensorMoreOps:
         return SumTo.apply(self, storage._size_args(size))
 
     def masked_fill(self, mask, value):
+        if isinstance(mask, Tensor) and mask.dtype.name != "bool":
+            from course_lib.dtypes import _TORCH_NAMES  # PyTorch's C++ dtype names, as this message prints them
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                               f"{_TORCH_NAMES[np.dtype(mask.dtype.name)][1]}")
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.ndim} dimension(s).")
         return _named(Where.apply(mask, value, self), "MaskedFillBackward0")
 
 
