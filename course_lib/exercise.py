@@ -349,7 +349,13 @@ class exercise:  # noqa: N801 - used like a function: `with exercise(target, fn)
         if kind is None:
             if folder is not None:
                 _YOURS[target] = self.fn
-                unsaved = _save(folder, target, self.fn)
+                try:
+                    unsaved = _save(folder, target, self.fn)
+                except (OSError, TypeError):  # inspect cannot read the source back (code run by exec, not a cell)
+                    print(f"✓ {target}: your version passes; course_lib runs it in this notebook, but it cannot be "
+                          "saved for the later notebooks: Python cannot read its source back (write it in a "
+                          "notebook cell)")
+                    return False
                 if unsaved:
                     print(f"✓ {target}: your version passes; course_lib runs it in this notebook, but the later "
                           f"notebooks cannot: it uses {', '.join(unsaved)} from your notebook (move it inside the "

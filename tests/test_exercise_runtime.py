@@ -295,3 +295,22 @@ print(nn.Module.__setattr__.__code__.co_filename.endswith("nn__Module.__setattr_
 """, mine=True)
     assert later.returncode == 0, later.stderr
     assert "True ['0.weight', '0.bias']" in later.stdout
+
+
+def test_a_passing_solution_whose_source_python_cannot_read_says_one_line(tmp_path):
+    # cells run with exec() in a plain process (not a notebook kernel): inspect cannot read the function back
+    out = _run(tmp_path, PRELUDE + """
+exec('''
+def view_strides(shape, strides, new_shape):
+    return (1,) if tuple(new_shape) == (6,) and tuple(strides) == (3, 1) else None
+''')
+""" + CHECK + """
+print("library runs it:", storage.view_strides((2, 3), (3, 1), (6,)) == (1,))
+""", mine=True)
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert out.stdout.splitlines()[0] == (
+        "✓ storage:view_strides: your version passes; course_lib runs it in this notebook, but it cannot be saved for "
+        "the later notebooks: Python cannot read its source back (write it in a notebook cell)")
+    assert "library runs it: True" in out.stdout
+    assert not (tmp_path / "mine" / "storage__view_strides.py").exists()
