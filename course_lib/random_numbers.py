@@ -181,6 +181,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if isinstance(num_samples, bool) or not hasattr(num_samples, "__index__"):
         raise TypeError(f"multinomial(): argument 'num_samples' (position 2) must be int, not "
                         f"{type(num_samples).__name__}")
+    if not isinstance(replacement, (bool, np.bool_)):
+        raise TypeError(f"multinomial(): argument 'replacement' (position 3) must be bool, not "
+                        f"{type(replacement).__name__}")
     k, p = num_samples.__index__(), input._backend.to_numpy(input._arr)
     if p.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
@@ -195,15 +198,26 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     _check_weights(rows, fast=not replacement or k == 1)
     g = _numpy_rng(generator, "multinomial")
     if replacement:
-        cdf = np.cumsum(rows, axis=1)
-        u = g.random((len(rows), k)) * cdf[:, -1:]  # uniform over each row's total weight
-        out = np.stack([np.searchsorted(c, v, side="right") for c, v in zip(cdf, u)]) if len(rows) else u
-        out = np.minimum(out, rows.shape[1] - 1)       # (u below the total never passes the last index)
-    else:
+        out = _draw_with_replacement(rows, g.random((len(rows), k)))
+    else:  # exponential race: the k smallest E / p, compared as log E - log p (no overflow for tiny p)
         with np.errstate(divide="ignore"):
-            times = g.standard_exponential(rows.shape) / rows  # weight 0: never (inf), so drawn last
+            times = np.log(g.standard_exponential(rows.shape)) - np.log(rows)  # weight 0: +inf, drawn last
         out = np.argsort(times, axis=1, kind="stable")[:, :k]
     return _make(out.reshape(p.shape[:-1] + (k,)), int64, input.device)
+
+
+def _draw_with_replacement(rows, u):
+    """For each uniform u in [0, 1), the first category whose cumulative weight passes u * total: all rows at once
+    (in chunks that bound the memory), and never a category of weight 0."""
+    cdf = np.cumsum(rows, axis=1)
+    u = u * cdf[:, -1:]
+    n = rows.shape[1]
+    last = n - 1 - np.argmax(rows[:, ::-1] > 0, axis=1)  # the last category with weight: rounding never passes it
+    out = np.empty(u.shape, np.int64)
+    step = max(1, (1 << 22) // max(1, u.shape[1] * n))
+    for a in range(0, len(rows), step):
+        out[a:a + step] = (cdf[a:a + step, None, :] <= u[a:a + step, :, None]).sum(axis=2)
+    return np.minimum(out, last[:, None])
 
 
 def _check_weights(rows, fast):

@@ -285,6 +285,34 @@ def test_multinomial_argument_errors_as_torch():
     assert cl.multinomial(cl.ones(2, dtype=cl.float16), 1).dtype == cl.int64
 
 
+def test_multinomial_never_draws_a_zero_weight_and_warns_nothing():
+    """Issue 18 (hostile tester): a tiny weight beside a zero one made E / p overflow to inf, so the zero category
+    won (and NumPy warned on stderr)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for replacement, k in ((False, 1), (True, 1), (True, 50)):
+            p = np.array([0.0, 1e-320, 0.0], np.float64)
+            ours = cl.multinomial(cl.from_numpy(p.copy()), k, replacement).numpy()
+            theirs = torch.multinomial(torch.from_numpy(p.copy()), k, replacement).numpy()
+            assert (ours == 1).all() and (theirs == 1).all()
+        rows = np.array([[0.0, 1.0, 0.0, 2.0, 0.0], [3.0, 0.0, 0.0, 0.0, 1e-300]] * 50)
+        drawn = cl.multinomial(cl.from_numpy(rows), 40, True).numpy()
+        assert (np.take_along_axis(rows, drawn, axis=1) > 0).all()
+        assert (np.sort(cl.multinomial(cl.from_numpy(rows), 2).numpy()) ==
+                np.sort(torch.multinomial(torch.from_numpy(rows), 2).numpy())).all()  # both weighted ones, then
+        # the zero ones only after every weighted one (PyTorch draws them then too)
+        assert cl.multinomial(cl.tensor([1.0, 0.0]), 2).tolist() == torch.multinomial(torch.tensor([1.0, 0.0]),
+                                                                                      2).tolist() == [0, 1]
+
+
+def test_multinomial_replacement_must_be_a_bool_as_in_torch():
+    for flag in ("yes", 1, None):
+        ours, theirs = same_kind(lambda: cl.multinomial(cl.ones(2), 2, flag),
+                                 lambda: torch.multinomial(torch.ones(2), 2, flag))
+        assert ours == theirs
+
+
 # -- the default device ------------------------------------------------------------------------------------------------
 
 @pytest.fixture
