@@ -313,6 +313,70 @@ def test_multinomial_replacement_must_be_a_bool_as_in_torch():
         assert ours == theirs
 
 
+RANDOM_BAD_ARGS = {
+    "randperm 300 uint8": lambda m: m.randperm(300, dtype=m.uint8),      # duplicates (wrapped) before
+    "randperm 257 uint8": lambda m: m.randperm(257, dtype=m.uint8),
+    "randperm 129 int8": lambda m: m.randperm(129, dtype=m.int8),
+    "randperm 2**15+1 int16": lambda m: m.randperm(2**15 + 1, dtype=m.int16),
+    "randperm 2050 float16": lambda m: m.randperm(2050, dtype=m.float16),
+    "randperm bool": lambda m: m.randperm(2, dtype=m.bool),
+    "randperm 2**63": lambda m: m.randperm(2**63),                        # empty before
+    "randperm 2**62": lambda m: m.randperm(2**62),
+    "randperm -1": lambda m: m.randperm(-1),                              # empty before
+    "randperm 3.0": lambda m: m.randperm(3.0),
+    "randperm True": lambda m: m.randperm(True),
+    "randint 300 uint8": lambda m: m.randint(0, 300, (3,), dtype=m.uint8),  # wrapped before
+    "randint -1 uint8": lambda m: m.randint(-1, 3, (3,), dtype=m.uint8),
+    "randint -129 int8": lambda m: m.randint(-129, 0, (3,), dtype=m.int8),
+    "randint 2**15+1 int16": lambda m: m.randint(0, 2**15 + 1, (3,), dtype=m.int16),
+    "randint 2**40 int32": lambda m: m.randint(0, 2**40, (3,), dtype=m.int32),
+    "randint 3 bool": lambda m: m.randint(0, 3, (3,), dtype=m.bool),
+    "randint 2**20 float16": lambda m: m.randint(0, 2**20, (3,), dtype=m.float16),
+    "randint 2**63": lambda m: m.randint(0, 2**63, (3,)),
+    "randint 0.5": lambda m: m.randint(0.5, 3, (2,)),
+    "randint True": lambda m: m.randint(True, 2, (3,)),
+    "randint size 2.0": lambda m: m.randint(0, 3, (2.0,)),
+    "randn 2.0": lambda m: m.randn(2.0),                                  # accepted before
+    "rand 2.0": lambda m: m.rand(2.0),
+    "randn 2, 2.0": lambda m: m.randn(2, 2.0),
+    "randn (2.0,)": lambda m: m.randn((2.0,)),
+    "randn True": lambda m: m.randn(True),
+    "randn None": lambda m: m.randn(None),
+    "randn str": lambda m: m.randn("a"),
+}
+
+
+@pytest.mark.parametrize("name", list(RANDOM_BAD_ARGS))
+def test_random_functions_refuse_what_torch_refuses(name):
+    """Issue 18 (hostile tester): no wrapping, no empty result for a bad n, no float sizes."""
+    ours, theirs = same_kind(lambda: RANDOM_BAD_ARGS[name](cl), lambda: RANDOM_BAD_ARGS[name](torch))
+    if not any(w in theirs for w in ("found element", "invalid combination", "failed to unpack")):
+        assert ours == theirs
+
+
+def test_random_functions_at_the_edges_of_their_dtypes_as_torch():
+    for make in (lambda m: m.randperm(256, dtype=m.uint8), lambda m: m.randperm(128, dtype=m.int8),
+                 lambda m: m.randperm(2049, dtype=m.float16), lambda m: m.randint(0, 256, (50,), dtype=m.uint8),
+                 lambda m: m.randint(-128, 128, (50,), dtype=m.int8), lambda m: m.randint(0, 2, (5,), dtype=m.bool),
+                 lambda m: m.randint(m.tensor(0), 2, (5,)), lambda m: m.randn(m.tensor(2)),
+                 lambda m: m.randint(0, 300, (5,), dtype=m.float16)):
+        ours, theirs = make(cl), make(torch)
+        assert ours.dtype.name == str(theirs.dtype).split(".")[1] and tuple(ours.shape) == tuple(theirs.shape)
+    assert sorted(cl.randperm(256, dtype=cl.uint8).tolist()) == list(range(256))
+
+
+def test_set_rng_state_wants_a_contiguous_state_as_torch():
+    for m in (cl, torch):
+        state = m.get_rng_state()
+        strided = m.stack([state, state], 1)[:, 0]
+        assert not strided.is_contiguous()
+        with pytest.raises(RuntimeError, match="RNG state must be contiguous"):
+            m.set_rng_state(strided)
+        with pytest.raises(RuntimeError, match="RNG state must be contiguous"):
+            m.Generator().set_state(strided)
+        m.set_rng_state(strided.contiguous())
+
+
 # -- the default device ------------------------------------------------------------------------------------------------
 
 @pytest.fixture
