@@ -425,14 +425,47 @@ def test_an_unavailable_default_device_fails_as_device_does(reset_default_device
     cl.set_default_device("cuda")
     plain = _error(lambda: cl.zeros(2, device="cuda"))
     assert plain is not None
-    for make in (lambda: cl.zeros(2), lambda: cl.rand(2), lambda: cl.tensor([1.0]), lambda: cl.arange(3),
-                 cl.get_default_device):
+    for make in (lambda: cl.zeros(2), lambda: cl.rand(2), lambda: cl.tensor([1.0]), lambda: cl.arange(3)):
         assert _error(make) == plain
+    assert cl.get_default_device() == "cuda"  # the question never fails (issue 18: it raised until reset)
     if not torch.cuda.is_available():  # PyTorch fails there too, with an error of the same kind
         torch.set_default_device("cuda")
         assert _error(lambda: torch.zeros(2))[0] is plain[0]
     cl.set_default_device(None)
     assert cl.zeros(2).device == "cpu"
+
+
+def test_a_default_device_that_is_no_device_type_is_refused_when_set_as_torch(reset_default_device):
+    """Issue 18 (hostile tester): 'bogus' was accepted, and then every factory and get_default_device raised."""
+    for bad in ("bogus", "bogus:0", "cpux"):
+        ours, theirs = same_kind(lambda: cl.set_default_device(bad), lambda: torch.set_default_device(bad))
+        assert ours == theirs
+        assert cl.get_default_device() == "cpu" and cl.zeros(2).device == "cpu"
+    ours, theirs = same_kind(lambda: cl.set_default_device(1.5), lambda: torch.set_default_device(1.5))
+    if not torch.cuda.is_available() and not cl.cuda.is_available():  # an index means the accelerator's
+        ours, theirs = same_kind(lambda: cl.set_default_device(0), lambda: torch.set_default_device(0))
+        assert ours == theirs
+    assert cl.get_default_device() == "cpu"
+
+
+def test_the_default_device_is_per_thread_as_in_torch(reset_default_device):
+    import threading
+    from course_lib import devices
+    devices.register_backend(devices.Backend("twin", np))
+    try:
+        for m, name in ((cl, "twin"), (torch, "meta")):
+            m.set_default_device(name)
+            seen = {}
+            worker = threading.Thread(target=lambda: seen.update(before=str(m.get_default_device()),
+                                                                 made=m.zeros(2).device.type,
+                                                                 set=m.set_default_device("cpu")))
+            worker.start()
+            worker.join()
+            assert seen["before"] == "cpu" and seen["made"] == "cpu", (m, seen)  # a new thread starts on the CPU
+            assert m.get_default_device().type == name and m.zeros(2).device.type == name  # and sets only its own
+            m.set_default_device(None)
+    finally:
+        devices._BACKENDS.pop("twin", None)
 
 
 @pytest.mark.parametrize("shape", [(3, 13), (2, 9), (4,), (1, 11)])
