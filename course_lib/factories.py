@@ -225,21 +225,47 @@ def eye(n, m=None, dtype=None, device=None):
 
 import functools
 import inspect
+import threading
 
 from course_lib import devices
 
-_default_device = None  # set_default_device's choice; None is the CPU
+
+class _PerThread(threading.local):
+    device = None  # set_default_device's choice in this thread (PyTorch's is per thread too); None is the CPU
+
+
+_default = _PerThread()
+_DEVICE_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, vulkan, mps, "
+                 "meta, hpu, mtia, privateuseone").split(", ")  # the names PyTorch's device strings may start with
 
 
 def set_default_device(device):
-    """Where the factories put a tensor when not given `device=` (None: the CPU again)."""
-    global _default_device
-    _default_device = None if device is None else devices.device(device)
+    """Where the factories put a tensor when not given `device=` (None: the CPU again), in this thread. A name
+    that is no device type fails here; an unavailable device fails when a tensor is made there."""
+    if isinstance(device, int) and not isinstance(device, bool):  # an index: of the accelerator, if there is one
+        if "cuda" not in devices._BACKENDS:
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        device = devices.device("cuda", device)
+    elif device is not None and not isinstance(device, (str, devices.device)):
+        raise TypeError(f"set_default_device(): expected a device, a str or an int, not {type(device).__name__}")
+    elif device is not None:
+        device = devices.device(device)
+        if device.type not in _DEVICE_TYPES and device.type not in devices._BACKENDS:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: "
+                               f"{device.type}")
+    _default.device = device
 
 
 def get_default_device():
-    """The device the factories use when not told (PyTorch asks a new empty tensor, and so do we)."""
-    return devices.device("cpu") if _default_device is None else tensor([]).device
+    """The device the factories use when not told (PyTorch asks a new empty tensor, and so do we); it never
+    fails: for a default that cannot make tensors, the device as it was set."""
+    chosen = _default.device
+    if chosen is None:
+        return devices.device("cpu")
+    try:
+        return tensor([]).device  # ('cuda' is 'cuda:0' on a machine with a GPU)
+    except Exception:  # noqa: BLE001 (whatever the device's own error: the factories raise it, this does not)
+        return chosen
 
 
 def _on_default_device(factory):
@@ -248,10 +274,11 @@ def _on_default_device(factory):
 
     @functools.wraps(factory)
     def make(*args, **kwargs):
-        if _default_device is not None:  # the usual case costs one comparison
+        chosen = _default.device
+        if chosen is not None:  # the usual case costs one look-up and one comparison
             bound = signature.bind(*args, **kwargs)
             if bound.arguments.get("device") is None:
-                bound.arguments["device"] = _default_device
+                bound.arguments["device"] = chosen
             args, kwargs = bound.args, bound.kwargs
         return factory(*args, **kwargs)
     return make

@@ -79,6 +79,8 @@ class _GeneratorState:
             raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
         if new_state.dtype != uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
+        if not new_state.is_contiguous():
+            raise RuntimeError("RNG state must be contiguous")
         raw = new_state._backend.to_numpy(new_state._arr).tobytes()
         if len(raw) != sum(_STATE_BYTES):
             raise RuntimeError(f"Expected a PCG64 generator state of size {sum(_STATE_BYTES)} but found the input RNG "
@@ -144,16 +146,51 @@ def _random_dtype(dtype, kernel):
     return dtype
 
 
+def _int_size(name, size):
+    """A size of whole numbers, or PyTorch's TypeError (randn(2.0) is no size); then no negative dims."""
+    items = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    for i, n in enumerate(items):
+        if isinstance(n, (bool, np.bool_)) or not hasattr(n, "__index__"):
+            found = (f"not {type(n).__name__}" if items is size and len(size) == 1 else
+                     f"but found element of type {type(n).__name__} at pos {i}")
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, {found}")
+    return _check_size(tuple(n.__index__() for n in items))
+
+
+def _c_long(name, arg, value, position):
+    """An int argument as PyTorch parses it: whole, not a bool, within a C long long."""
+    if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be int, not {type(value).__name__}")
+    value = value.__index__()
+    if not -2**63 <= value < 2**63:
+        raise ValueError("Overflow when unpacking long long")
+    return value
+
+
 @_on_default_device
 def rand(*size, dtype=None, device=None, generator=None):
     dtype = _random_dtype(dtype, "check_uniform_bounds")
-    return _make(_numpy_rng(generator, "rand").random(_check_size(_size_args(size))), dtype, device)
+    return _make(_numpy_rng(generator, "rand").random(_int_size("rand", size)), dtype, device)
 
 
 @_on_default_device
 def randn(*size, dtype=None, device=None, generator=None):
     dtype = _random_dtype(dtype, "normal_kernel_cpu")
-    return _make(_numpy_rng(generator, "randn").standard_normal(_check_size(_size_args(size))), dtype, device)
+    return _make(_numpy_rng(generator, "randn").standard_normal(_int_size("randn", size)), dtype, device)
+
+
+_C_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long",
+            "bool": "bool", "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+            "float64": "double"}
+
+
+def _dtype_range(dtype):
+    """The smallest and largest value `dtype` holds (random integers must fit: PyTorch never wraps them)."""
+    if dtype.name == "bool":
+        return 0, 1
+    if dtype.is_floating_point:
+        return float(np.finfo(dtype.np).min), float(np.finfo(dtype.np).max)  # (Python floats: no cast warnings)
+    return int(np.iinfo(dtype.np).min), int(np.iinfo(dtype.np).max)
 
 
 @_on_default_device
@@ -162,15 +199,37 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
+    low, high = _c_long("randint", "low", low, 1), _c_long("randint", "high", high, 2)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dtype = as_dtype(dtype) or int64
+    lo, hi = _dtype_range(dtype)
+    for what, v in (("from", low), ("to - 1", high - 1)):
+        if not lo <= v <= hi:
+            raise RuntimeError(f"{what} is out of bounds for {_C_NAMES.get(dtype.name, dtype.name)}")
     g = _numpy_rng(generator, "randint")
-    return _make(g.integers(low, high, size=_check_size(tuple(size))), as_dtype(dtype) or int64, device)
+    return _make(g.integers(low, high, size=_int_size("randint", (size,))), dtype, device)
+
+
+_FLOAT_LIMITS = {"float16": (2049, "2049", "Half"), "float32": (2**24 + 1, "2^24+1", "Float"),
+                 "float64": (2**53 + 1, "2^53+1", "Double")}  # beyond these, not every index is a float
 
 
 @_on_default_device
 def randperm(n, dtype=None, device=None, generator=None):
-    return _make(_numpy_rng(generator, "randperm").permutation(n), as_dtype(dtype) or int64, device)
+    n, dtype = _c_long("randperm", "n", n, 1), as_dtype(dtype) or int64
+    _check_size((n,))
+    if n * dtype.np.itemsize >= 2**63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes=[{n}]")
+    if dtype.name == "bool":
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    if dtype.is_floating_point and dtype.name in _FLOAT_LIMITS:
+        limit, text, kind = _FLOAT_LIMITS[dtype.name]
+        if n > limit:
+            raise RuntimeError(f"n cannot be greater than {text} for {kind} type.")
+    elif not dtype.is_floating_point and n - 1 > _dtype_range(dtype)[1]:  # PyTorch never wraps the indices
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+    return _make(_numpy_rng(generator, "randperm").permutation(n), dtype, device)
 
 
 _TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -181,6 +240,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if isinstance(num_samples, bool) or not hasattr(num_samples, "__index__"):
         raise TypeError(f"multinomial(): argument 'num_samples' (position 2) must be int, not "
                         f"{type(num_samples).__name__}")
+    if not isinstance(replacement, (bool, np.bool_)):
+        raise TypeError(f"multinomial(): argument 'replacement' (position 3) must be bool, not "
+                        f"{type(replacement).__name__}")
     k, p = num_samples.__index__(), input._backend.to_numpy(input._arr)
     if p.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
@@ -195,15 +257,26 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     _check_weights(rows, fast=not replacement or k == 1)
     g = _numpy_rng(generator, "multinomial")
     if replacement:
-        cdf = np.cumsum(rows, axis=1)
-        u = g.random((len(rows), k)) * cdf[:, -1:]  # uniform over each row's total weight
-        out = np.stack([np.searchsorted(c, v, side="right") for c, v in zip(cdf, u)]) if len(rows) else u
-        out = np.minimum(out, rows.shape[1] - 1)       # (u below the total never passes the last index)
-    else:
+        out = _draw_with_replacement(rows, g.random((len(rows), k)))
+    else:  # exponential race: the k smallest E / p, compared as log E - log p (no overflow for tiny p)
         with np.errstate(divide="ignore"):
-            times = g.standard_exponential(rows.shape) / rows  # weight 0: never (inf), so drawn last
+            times = np.log(g.standard_exponential(rows.shape)) - np.log(rows)  # weight 0: +inf, drawn last
         out = np.argsort(times, axis=1, kind="stable")[:, :k]
     return _make(out.reshape(p.shape[:-1] + (k,)), int64, input.device)
+
+
+def _draw_with_replacement(rows, u):
+    """For each uniform u in [0, 1), the first category whose cumulative weight passes u * total: all rows at once
+    (in chunks that bound the memory), and never a category of weight 0."""
+    cdf = np.cumsum(rows, axis=1)
+    u = u * cdf[:, -1:]
+    n = rows.shape[1]
+    last = n - 1 - np.argmax(rows[:, ::-1] > 0, axis=1)  # the last category with weight: rounding never passes it
+    out = np.empty(u.shape, np.int64)
+    step = max(1, (1 << 22) // max(1, u.shape[1] * n))
+    for a in range(0, len(rows), step):
+        out[a:a + step] = (cdf[a:a + step, None, :] <= u[a:a + step, :, None]).sum(axis=2)
+    return np.minimum(out, last[:, None])
 
 
 def _check_weights(rows, fast):

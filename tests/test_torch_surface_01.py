@@ -285,6 +285,98 @@ def test_multinomial_argument_errors_as_torch():
     assert cl.multinomial(cl.ones(2, dtype=cl.float16), 1).dtype == cl.int64
 
 
+def test_multinomial_never_draws_a_zero_weight_and_warns_nothing():
+    """Issue 18 (hostile tester): a tiny weight beside a zero one made E / p overflow to inf, so the zero category
+    won (and NumPy warned on stderr)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for replacement, k in ((False, 1), (True, 1), (True, 50)):
+            p = np.array([0.0, 1e-320, 0.0], np.float64)
+            ours = cl.multinomial(cl.from_numpy(p.copy()), k, replacement).numpy()
+            theirs = torch.multinomial(torch.from_numpy(p.copy()), k, replacement).numpy()
+            assert (ours == 1).all() and (theirs == 1).all()
+        rows = np.array([[0.0, 1.0, 0.0, 2.0, 0.0], [3.0, 0.0, 0.0, 0.0, 1e-300]] * 50)
+        drawn = cl.multinomial(cl.from_numpy(rows), 40, True).numpy()
+        assert (np.take_along_axis(rows, drawn, axis=1) > 0).all()
+        assert (np.sort(cl.multinomial(cl.from_numpy(rows), 2).numpy()) ==
+                np.sort(torch.multinomial(torch.from_numpy(rows), 2).numpy())).all()  # both weighted ones, then
+        # the zero ones only after every weighted one (PyTorch draws them then too)
+        assert cl.multinomial(cl.tensor([1.0, 0.0]), 2).tolist() == torch.multinomial(torch.tensor([1.0, 0.0]),
+                                                                                      2).tolist() == [0, 1]
+
+
+def test_multinomial_replacement_must_be_a_bool_as_in_torch():
+    for flag in ("yes", 1, None):
+        ours, theirs = same_kind(lambda: cl.multinomial(cl.ones(2), 2, flag),
+                                 lambda: torch.multinomial(torch.ones(2), 2, flag))
+        assert ours == theirs
+
+
+RANDOM_BAD_ARGS = {
+    "randperm 300 uint8": lambda m: m.randperm(300, dtype=m.uint8),      # duplicates (wrapped) before
+    "randperm 257 uint8": lambda m: m.randperm(257, dtype=m.uint8),
+    "randperm 129 int8": lambda m: m.randperm(129, dtype=m.int8),
+    "randperm 2**15+1 int16": lambda m: m.randperm(2**15 + 1, dtype=m.int16),
+    "randperm 2050 float16": lambda m: m.randperm(2050, dtype=m.float16),
+    "randperm bool": lambda m: m.randperm(2, dtype=m.bool),
+    "randperm 2**63": lambda m: m.randperm(2**63),                        # empty before
+    "randperm 2**62": lambda m: m.randperm(2**62),
+    "randperm -1": lambda m: m.randperm(-1),                              # empty before
+    "randperm 3.0": lambda m: m.randperm(3.0),
+    "randperm True": lambda m: m.randperm(True),
+    "randint 300 uint8": lambda m: m.randint(0, 300, (3,), dtype=m.uint8),  # wrapped before
+    "randint -1 uint8": lambda m: m.randint(-1, 3, (3,), dtype=m.uint8),
+    "randint -129 int8": lambda m: m.randint(-129, 0, (3,), dtype=m.int8),
+    "randint 2**15+1 int16": lambda m: m.randint(0, 2**15 + 1, (3,), dtype=m.int16),
+    "randint 2**40 int32": lambda m: m.randint(0, 2**40, (3,), dtype=m.int32),
+    "randint 3 bool": lambda m: m.randint(0, 3, (3,), dtype=m.bool),
+    "randint 2**20 float16": lambda m: m.randint(0, 2**20, (3,), dtype=m.float16),
+    "randint 2**63": lambda m: m.randint(0, 2**63, (3,)),
+    "randint 0.5": lambda m: m.randint(0.5, 3, (2,)),
+    "randint True": lambda m: m.randint(True, 2, (3,)),
+    "randint size 2.0": lambda m: m.randint(0, 3, (2.0,)),
+    "randn 2.0": lambda m: m.randn(2.0),                                  # accepted before
+    "rand 2.0": lambda m: m.rand(2.0),
+    "randn 2, 2.0": lambda m: m.randn(2, 2.0),
+    "randn (2.0,)": lambda m: m.randn((2.0,)),
+    "randn True": lambda m: m.randn(True),
+    "randn None": lambda m: m.randn(None),
+    "randn str": lambda m: m.randn("a"),
+}
+
+
+@pytest.mark.parametrize("name", list(RANDOM_BAD_ARGS))
+def test_random_functions_refuse_what_torch_refuses(name):
+    """Issue 18 (hostile tester): no wrapping, no empty result for a bad n, no float sizes."""
+    ours, theirs = same_kind(lambda: RANDOM_BAD_ARGS[name](cl), lambda: RANDOM_BAD_ARGS[name](torch))
+    if not any(w in theirs for w in ("found element", "invalid combination", "failed to unpack")):
+        assert ours == theirs
+
+
+def test_random_functions_at_the_edges_of_their_dtypes_as_torch():
+    for make in (lambda m: m.randperm(256, dtype=m.uint8), lambda m: m.randperm(128, dtype=m.int8),
+                 lambda m: m.randperm(2049, dtype=m.float16), lambda m: m.randint(0, 256, (50,), dtype=m.uint8),
+                 lambda m: m.randint(-128, 128, (50,), dtype=m.int8), lambda m: m.randint(0, 2, (5,), dtype=m.bool),
+                 lambda m: m.randint(m.tensor(0), 2, (5,)), lambda m: m.randn(m.tensor(2)),
+                 lambda m: m.randint(0, 300, (5,), dtype=m.float16)):
+        ours, theirs = make(cl), make(torch)
+        assert ours.dtype.name == str(theirs.dtype).split(".")[1] and tuple(ours.shape) == tuple(theirs.shape)
+    assert sorted(cl.randperm(256, dtype=cl.uint8).tolist()) == list(range(256))
+
+
+def test_set_rng_state_wants_a_contiguous_state_as_torch():
+    for m in (cl, torch):
+        state = m.get_rng_state()
+        strided = m.stack([state, state], 1)[:, 0]
+        assert not strided.is_contiguous()
+        with pytest.raises(RuntimeError, match="RNG state must be contiguous"):
+            m.set_rng_state(strided)
+        with pytest.raises(RuntimeError, match="RNG state must be contiguous"):
+            m.Generator().set_state(strided)
+        m.set_rng_state(strided.contiguous())
+
+
 # -- the default device ------------------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -333,14 +425,47 @@ def test_an_unavailable_default_device_fails_as_device_does(reset_default_device
     cl.set_default_device("cuda")
     plain = _error(lambda: cl.zeros(2, device="cuda"))
     assert plain is not None
-    for make in (lambda: cl.zeros(2), lambda: cl.rand(2), lambda: cl.tensor([1.0]), lambda: cl.arange(3),
-                 cl.get_default_device):
+    for make in (lambda: cl.zeros(2), lambda: cl.rand(2), lambda: cl.tensor([1.0]), lambda: cl.arange(3)):
         assert _error(make) == plain
+    assert cl.get_default_device() == "cuda"  # the question never fails (issue 18: it raised until reset)
     if not torch.cuda.is_available():  # PyTorch fails there too, with an error of the same kind
         torch.set_default_device("cuda")
         assert _error(lambda: torch.zeros(2))[0] is plain[0]
     cl.set_default_device(None)
     assert cl.zeros(2).device == "cpu"
+
+
+def test_a_default_device_that_is_no_device_type_is_refused_when_set_as_torch(reset_default_device):
+    """Issue 18 (hostile tester): 'bogus' was accepted, and then every factory and get_default_device raised."""
+    for bad in ("bogus", "bogus:0", "cpux"):
+        ours, theirs = same_kind(lambda: cl.set_default_device(bad), lambda: torch.set_default_device(bad))
+        assert ours == theirs
+        assert cl.get_default_device() == "cpu" and cl.zeros(2).device == "cpu"
+    ours, theirs = same_kind(lambda: cl.set_default_device(1.5), lambda: torch.set_default_device(1.5))
+    if not torch.cuda.is_available() and not cl.cuda.is_available():  # an index means the accelerator's
+        ours, theirs = same_kind(lambda: cl.set_default_device(0), lambda: torch.set_default_device(0))
+        assert ours == theirs
+    assert cl.get_default_device() == "cpu"
+
+
+def test_the_default_device_is_per_thread_as_in_torch(reset_default_device):
+    import threading
+    from course_lib import devices
+    devices.register_backend(devices.Backend("twin", np))
+    try:
+        for m, name in ((cl, "twin"), (torch, "meta")):
+            m.set_default_device(name)
+            seen = {}
+            worker = threading.Thread(target=lambda: seen.update(before=str(m.get_default_device()),
+                                                                 made=m.zeros(2).device.type,
+                                                                 set=m.set_default_device("cpu")))
+            worker.start()
+            worker.join()
+            assert seen["before"] == "cpu" and seen["made"] == "cpu", (m, seen)  # a new thread starts on the CPU
+            assert m.get_default_device().type == name and m.zeros(2).device.type == name  # and sets only its own
+            m.set_default_device(None)
+    finally:
+        devices._BACKENDS.pop("twin", None)
 
 
 @pytest.mark.parametrize("shape", [(3, 13), (2, 9), (4,), (1, 11)])

@@ -558,7 +558,7 @@ def test_the_new_surface_stays_on_the_sim_device():
     P4, Y4 = rng.uniform(0.1, 0.9, (6, 4)), rng.uniform(0, 1, (6, 4))
     cases = [(lambda x, y: F.mse_loss(x, y), (X4, Y4)), (lambda x, y: F.smooth_l1_loss(x, y, beta=0.5), (X4, Y4)),
              (lambda x, y: F.huber_loss(x, y), (X4, Y4)), (lambda x, y: F.binary_cross_entropy(x, y), (P4, Y4)),
-             (lambda x, y: F.binary_cross_entropy_with_logits(x, y, pos_weight=y[0] + 1), (X4, Y4)),
+             (lambda x, y: F.binary_cross_entropy_with_logits(x, y, pos_weight=y[0].detach() + 1), (X4, Y4)),
              (lambda x, t: F.cross_entropy(x, t), (X4, rng.integers(0, 4, 6))),
              (lambda x, t: F.nll_loss(x, t), (I4, rng.integers(0, 3, (2, 5, 5)))),
              (lambda x: F.batch_norm(x, None, None, None, None, True), (I4,)),
@@ -614,3 +614,47 @@ def test_core_loss_layers_take_pytorchs_full_signatures():
         warnings.simplefilter("always")
         assert nn.MSELoss(size_average=False).reduction == torch.nn.MSELoss(size_average=False).reduction == "sum"
     assert len({str(c.message) for c in caught}) == 1
+
+
+# -- issue 18, the hostile tester: no silent None gradient for a weight, no integer inputs -------------------------
+
+@pytest.mark.parametrize("module", [False, True])
+@pytest.mark.parametrize("fn, arg", [("binary_cross_entropy", "weight"),
+                                     ("binary_cross_entropy_with_logits", "weight"),
+                                     ("binary_cross_entropy_with_logits", "pos_weight")])
+def test_bce_weight_that_requires_grad_is_refused_as_torch(fn, arg, module):
+    """Our losses gave weight.grad None after backward; PyTorch refuses such a weight at the call."""
+    def run(lib, fun):
+        x = lib.tensor([0.3, 0.6], requires_grad=True)
+        y = lib.tensor([0.0, 1.0])
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        if module:
+            cls = lib.nn.BCELoss if fn == "binary_cross_entropy" else lib.nn.BCEWithLogitsLoss
+            return cls(**{arg: w})(x, y)
+        return getattr(fun, fn)(x, y, **{arg: w})
+    same_error(lambda: run(cl, F), lambda: run(torch, TF))
+    with cl.no_grad(), torch.no_grad():  # without grad mode nothing is refused
+        close(run(cl, F), run(torch, TF), tol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["silu", "elu", "leaky_relu", "softplus"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_activations_refuse_integer_and_bool_inputs_as_torch(name, dtype, inplace):
+    if inplace and name == "softplus":
+        pytest.skip("softplus has no inplace")
+    kw = {"inplace": True} if inplace else {}
+    a = np.array([1, 0, 1]).astype(dtype)
+    same_error(lambda: getattr(F, name)(cl.tensor(a), **kw), lambda: getattr(TF, name)(torch.tensor(a), **kw))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("cls, shape", [("BatchNorm1d", (4, 2)), ("BatchNorm2d", (2, 2, 2, 2))])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_refuses_integer_and_bool_inputs_as_torch(cls, shape, dtype, training):
+    a = (np.arange(np.prod(shape)).reshape(shape) % 2).astype(dtype)
+    ours, theirs = getattr(nn, cls)(2), getattr(torch.nn, cls)(2)
+    ours.train(training), theirs.train(training)
+    same_error(lambda: ours(cl.tensor(a)), lambda: theirs(torch.tensor(a)))
+    same_error(lambda: F.batch_norm(cl.tensor(a), cl.zeros(2), cl.ones(2), training=training),
+               lambda: TF.batch_norm(torch.tensor(a), torch.zeros(2), torch.ones(2), training=training))

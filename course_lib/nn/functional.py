@@ -859,6 +859,14 @@ def _reduce_array(loss, reduction):
     return loss if reduction == "none" else loss.mean() if reduction == "mean" else loss.sum()
 
 
+def _no_grad_for(function, **arguments):
+    """PyTorch's error for a weight that requires grad: these losses give no gradient for it (not None silently)."""
+    for name, t in arguments.items():
+        if t is not None and t.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument '{name}'. "
+                               "This input cannot have requires_grad True.")
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """The cross-entropy of probabilities `input` (each in [0, 1], e.g. after sigmoid) against targets in [0, 1]."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -873,6 +881,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"Found dtype {_type_name(target.dtype)} but expected {_type_name(input.dtype)}")
     if weight is not None:
         broadcast_shapes(weight.shape, input.shape)  # the weight broadcasts to the input
+    _no_grad_for("binary_cross_entropy", weight=weight)
     x, y = array_of(input), array_of(target)
     if not ((x >= 0) & (x <= 1)).all():  # a NaN fails too
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -934,6 +943,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     for extra in (weight, pos_weight):
         if extra is not None:
             broadcast_shapes(extra.shape, input.shape)
+    _no_grad_for("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     return _BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
@@ -1039,6 +1049,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean must be defined in evaluation mode")
+    if not input.is_floating_point():  # (integers and bools: PyTorch's kernel takes floats only)
+        raise NotImplementedError(f'"batch_norm" not implemented for \'{_type_name(input.dtype)}\'')
     return BatchNorm.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
@@ -1201,7 +1213,12 @@ _name_builtin_nodes([_LeakyRelu, _Elu, _Softplus, _Silu], {_LeakyRelu: "LeakyRel
                                                            _Softplus: "SoftplusBackward0", _Silu: "SiluBackward0"})
 
 
+_KERNELS = {_LeakyRelu: "leaky_relu_cpu", _Elu: "elu_cpu", _Softplus: "softplus_cpu", _Silu: "silu_cpu"}
+
+
 def _activation(node, input, param, inplace):
+    if not input.is_floating_point():  # PyTorch's kernels take floats only (integers and bools: no promotion)
+        raise NotImplementedError(f'"{_KERNELS[node]}" not implemented for \'{_type_name(input.dtype)}\'')
     out = node.apply(input, param)
     return input.copy_(out) if inplace else out
 
@@ -1218,7 +1235,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
-    return _Softplus.apply(input, (beta, threshold))
+    return _activation(_Softplus, input, (beta, threshold), False)
 
 
 def silu(input, inplace=False):
