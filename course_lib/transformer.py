@@ -392,8 +392,12 @@ class CausalSelfAttention(nn.Module):
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         if cache is not None:
             k, v = cache.update(k, v)  # with the keys and values of the positions before these T
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=T > 1)  # one new position (T == 1) may see every key
+        S = k.size(2)  # keys: S - T cached ones, then these T
+        mask = None  # is_causal aligns its mask top-left, right only when there is no cache (S == T):
+        if T > 1 and S > T:  # new query i sees the S - T cached keys and the new ones up to its own position
+            mask = torch.tril(torch.ones(T, S, dtype=torch.bool, device=q.device), diagonal=S - T)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
+                                           is_causal=mask is None and T > 1)  # one new position sees every key
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # the heads side by side again
         return self.resid_dropout(self.c_proj(y))
 
