@@ -595,3 +595,13 @@ def test_kv_cache_prefill_then_a_block_matches_pytorch():
                                atol=1e-5)
     np.testing.assert_allclose(_prefill_then_more(lib, model, ours(ids, np.int64), 3), full_pt, rtol=1e-4,
                                atol=1e-4)
+
+
+def test_sampling_with_top_k_one_is_greedy():
+    """generate samples with torch.multinomial over the softmax; with top_k=1 only the most likely token is left."""
+    model, cfg = _model(seed=5)
+    model.eval()
+    prompt = ours([[2, 4, 6], [1, 1, 0]], np.int64)
+    sampled = model.generate(prompt, 6, temperature=0.9, top_k=1)
+    greedy = model.generate(prompt, 6, temperature=0.0)
+    np.testing.assert_array_equal(arr(sampled), arr(greedy))
