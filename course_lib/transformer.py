@@ -243,7 +243,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 class LayerNormFunction(Function):
     """y = (x - mean) / √(var + eps) · weight + bias, the mean and (biased) variance taken over the last
-    len(normalized_shape) dims of each sample. Forward on the arrays; backward from the saved x̂ and 1/σ."""
+    len(normalized_shape) dims of each sample. Forward on the arrays; backward from the saved x̂ and rstd = 1/√(σ² + eps)."""
 
     _keeps = True  # backward reads ctx.xhat, ctx.rstd
 
@@ -252,7 +252,7 @@ class LayerNormFunction(Function):
         a, xp = array_of(x), xp_of(x)
         dims = tuple(range(a.ndim - len(normalized_shape), a.ndim))
         centered = a - a.mean(dims, keepdims=True)
-        rstd = 1 / xp.sqrt((centered * centered).mean(dims, keepdims=True) + eps)  # 1/σ per sample
+        rstd = 1 / xp.sqrt((centered * centered).mean(dims, keepdims=True) + eps)  # rstd = 1/√(σ² + eps) per sample
         xhat = centered * rstd
         ctx.xhat, ctx.rstd = tensor_of(xhat, backend_of(x)), tensor_of(rstd, backend_of(x))
         ctx.dims, ctx.weight, ctx.has_bias = dims, weight, bias is not None
@@ -392,8 +392,12 @@ class CausalSelfAttention(nn.Module):
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         if cache is not None:
             k, v = cache.update(k, v)  # with the keys and values of the positions before these T
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=T > 1)  # one new position (T == 1) may see every key
+        S = k.size(2)  # keys: S - T cached ones, then these T
+        mask = None  # is_causal aligns its mask top-left, right only when there is no cache (S == T):
+        if T > 1 and S > T:  # new query i sees the S - T cached keys and the new ones up to its own position
+            mask = torch.tril(torch.ones(T, S, dtype=torch.bool, device=q.device), diagonal=S - T)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
+                                           is_causal=mask is None and T > 1)  # one new position sees every key
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # the heads side by side again
         return self.resid_dropout(self.c_proj(y))
 
@@ -572,10 +576,8 @@ class _GPTGenerate:
                 if top_k is not None:
                     kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, -1:]
                     logits = logits.masked_fill(logits < kth, float("-inf"))
-                # Gumbel-max: argmax(logits + Gumbel noise) is a draw from softmax(logits), as
-                # torch.multinomial(F.softmax(logits, -1), 1) would give
-                noise = -torch.log(-torch.log(torch.rand_like(logits)))
-                idx_next = torch.argmax(logits + noise, dim=-1, keepdim=True)
+                probs = F.softmax(logits, dim=-1)
+                idx_next = torch.multinomial(probs, num_samples=1)  # one draw per row, (B, 1)
             idx = torch.cat((idx, idx_next), dim=1)
         return idx
 

@@ -556,3 +556,54 @@ def test_the_long_run_script_runs(capsys):
     assert "bigram baseline" in out and "validation loss" in out and "sample" in out
     assert abs(train_gpt.lr_at(0, 100, 1.0, 10) - 0.1) < 1e-12 and train_gpt.lr_at(100, 100, 1.0, 10) == 0.1
     assert train_gpt.bigram_loss(np.array([0, 1, 0, 1]), np.array([0, 1]), 2) == pytest.approx(-math.log(3 / 4))
+
+
+def _prefill_then_more(lib_, model, ids, first):
+    """Logits of ids (B, T) fed as `first` tokens, then the rest in one block through the KV caches."""
+    caches = [tmod.KVCache() if lib_ is lib else _torch_kv() for _ in model.h]
+    with lib_.no_grad():
+        a = model(ids[:, :first], caches=caches)[0]
+        b = model(ids[:, first:], caches=caches)[0]
+        return np.concatenate([np.asarray(arr(a)), np.asarray(arr(b))], axis=1)
+
+
+def _torch_kv():
+    return tmod.build_under(torch)["KVCache"]()
+
+
+@pytest.mark.skipif(REF, reason="benchmarks/tiny_gpt.py, the stand-in, exports no KVCache class")
+def test_kv_cache_prefill_then_a_block_equals_the_full_forward():
+    """Feeding 4 tokens, then 4 more at once through the cache: query i of the new block sees the 4 cached keys
+    and the new ones up to its own position (a mask aligned to the end, not is_causal's top-left one)."""
+    model, cfg = _model(seed=4)
+    model.eval()
+    ids = np.random.default_rng(11).integers(0, cfg.vocab_size, (2, 8))
+    with lib.no_grad():
+        full = arr(model(ours(ids, np.int64))[0])
+    stepped = _prefill_then_more(lib, model, ours(ids, np.int64), 4)
+    np.testing.assert_allclose(stepped, full, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(REF, reason="benchmarks/tiny_gpt.py, the stand-in, exports no KVCache class")
+@needs_torch
+def test_kv_cache_prefill_then_a_block_matches_pytorch():
+    model, cfg = _model(seed=4)
+    twin = _torch_twin(model, cfg)
+    model.eval(), twin.eval()
+    ids = np.random.default_rng(12).integers(0, cfg.vocab_size, (2, 8))
+    with torch.no_grad():
+        full_pt = twin(theirs(ids, np.int64))[0].numpy()
+    np.testing.assert_allclose(_prefill_then_more(torch, twin, theirs(ids, np.int64), 3), full_pt, rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_allclose(_prefill_then_more(lib, model, ours(ids, np.int64), 3), full_pt, rtol=1e-4,
+                               atol=1e-4)
+
+
+def test_sampling_with_top_k_one_is_greedy():
+    """generate samples with torch.multinomial over the softmax; with top_k=1 only the most likely token is left."""
+    model, cfg = _model(seed=5)
+    model.eval()
+    prompt = ours([[2, 4, 6], [1, 1, 0]], np.int64)
+    sampled = model.generate(prompt, 6, temperature=0.9, top_k=1)
+    greedy = model.generate(prompt, 6, temperature=0.0)
+    np.testing.assert_array_equal(arr(sampled), arr(greedy))

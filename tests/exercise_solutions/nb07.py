@@ -70,8 +70,8 @@ def backward(ctx, grad):
     dw = None if weight is None else (grad * xhat).reshape(per_sample).sum(0)
     db = grad.reshape(per_sample).sum(0) if ctx.has_bias else None
     return dx, dw, db, None, None
-''', "✗ transformer:LayerNormFunction.backward: input (4, 5), normalized_shape (5,): the gradients disagree with "
-     "finite differences; course_lib and this notebook use the reference version until this passes"),
+''', "✗ transformer:LayerNormFunction.backward: input (4, 5), normalized_shape (5,): dx disagrees with finite "
+     "differences; course_lib and this notebook use the reference version until this passes"),
     "transformer:KVCache.update": ('''
 def update(self, k, v):
     self.k, self.v = k, v   # keeps only the newest positions
