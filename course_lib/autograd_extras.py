@@ -22,7 +22,7 @@ import time
 import types
 
 import course_lib.autograd as _autograd
-from course_lib.autograd import Tensor, grad, no_grad
+from course_lib.autograd import Tensor, enable_grad, grad, no_grad
 from course_lib.views import stack
 
 
@@ -44,6 +44,7 @@ def _zeros_like(t, fill=0):
     return _autograd.tensor_of(t._backend.xp.full(t.shape, fill, t._arr.dtype), t._backend)
 
 
+@enable_grad()  # as PyTorch's: the derivatives are recorded even when called under no_grad
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """d func(inputs) / d inputs: for one output and one input a tensor of shape output.shape + input.shape; a
     tuple over inputs (and over outputs) when either is a tuple, as in PyTorch."""
@@ -69,6 +70,7 @@ def _stack_rows(cols, shape, like):
                                                                       like._backend)
 
 
+@enable_grad()
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """The matrix of second derivatives of a function with one single-element output: the jacobian of its
     gradient (tuples of tuples for several inputs, as in PyTorch)."""
@@ -83,6 +85,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
     return jacobian(gradient, inputs, create_graph=create_graph)
 
 
+@enable_grad()
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): the gradients of func's outputs weighted by v, shaped like the inputs."""
     inputs, single_in = _as_tuple(inputs)
@@ -103,6 +106,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return (outs[0] if single_out else outs), (res[0] if single_in else res)
 
 
+@enable_grad()
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): the outputs' change along the direction v of the inputs, shaped like the outputs."""
     tuple_in, single_in = _as_tuple(inputs)

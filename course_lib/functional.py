@@ -201,7 +201,7 @@ import types
 import warnings
 
 from course_lib import storage
-from course_lib.autograd import Function, Tensor, _arr, no_grad
+from course_lib.autograd import Function, Tensor, _arr, is_grad_enabled, no_grad
 from course_lib.autograd import Add, Mul
 from course_lib.ops import Div, Sub, Where
 from course_lib.ops import Sign, _float, _no_grad_binary, _named, register
@@ -299,14 +299,29 @@ class Prod(Function):
         a, = ctx.saved_tensors
         x, xp = a._arr, a._backend.xp
         axis = -1 if ctx.dim is None else storage.normalize_dim(ctx.dim, x.ndim)
+        if ctx.dim is not None and not ctx.keepdim and x.ndim:
+            grad = grad.unsqueeze(axis)
+        if is_grad_enabled():  # create_graph: the product of the others from tensor ops, differentiable again
+            return grad * _others_product(a, axis if ctx.dim is not None else None), None, None, None
         m = xp.moveaxis(x.reshape(-1) if ctx.dim is None else x, axis, -1)
         ones = xp.ones(m.shape[:-1] + (1,), m.dtype)
         left = xp.cumprod(xp.concatenate([ones, m[..., :-1]], -1), -1)
         right = xp.cumprod(xp.concatenate([ones, m[..., :0:-1]], -1), -1)[..., ::-1]
         others = xp.moveaxis(left * right, -1, axis).reshape(x.shape)
-        if ctx.dim is not None and not ctx.keepdim and x.ndim:
-            grad = grad.unsqueeze(axis)
         return grad * Tensor._from(others, a._backend), None, None, None
+
+
+def _others_product(a, axis):
+    """For each element, the product of the others along axis (all elements when axis is None), as a graph:
+    row i of a k x k stack holds the slice with its i-th element replaced by 1 (exact with zeros)."""
+    m = a.reshape(-1) if axis is None or a.ndim == 0 else a.transpose(axis, -1)
+    k = m.shape[-1] if m.ndim else 1
+    m = m.reshape(m.shape[:-1] + (1, k)) if m.ndim else m.reshape(1, 1)
+    eye = Tensor._from(a._backend.xp.eye(k, dtype=bool), a._backend)
+    others = Where.apply(eye, 1.0, m).prod(-1)
+    if axis is None or a.ndim == 0:
+        return others.reshape(a.shape)
+    return others.transpose(axis, -1)
 prod = register(Prod, "prod", lambda input, dim=None, keepdim=False, *, dtype=None:
                 Prod.apply(input, dim, keepdim, dtype))
 
@@ -478,13 +493,15 @@ class Norm(Function):
         else:
             n = (x ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
         ctx.save_for_backward(a)
-        ctx.p, ctx.norm = p, n
+        ctx.p, ctx.norm, ctx.dim = p, n, dim
         return n if keepdim else n.reshape([s for i, s in enumerate(n.shape) if not (axes is None or i in axes)])
 
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
         p, n = ctx.p, Tensor._from(ctx.norm, a._backend)
+        if is_grad_enabled() and p not in (0, 1):  # create_graph: the norm itself as a graph, differentiable again
+            n = Norm.apply(a, p, ctx.dim, True)
         g = grad.reshape(n.shape)
         if p == 0:
             return g * 0 * a, None, None, None

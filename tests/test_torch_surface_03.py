@@ -560,3 +560,57 @@ def test_the_breadth_stays_on_the_device():
     out = cl.zeros(0).to("sim")
     cl.add(x.detach(), 1, out=out)
     assert out.device.type == "sim" and np.allclose(out.cpu().tolist(), base + 1)
+
+
+# --- hostile tester's findings (issue 18, fixA) ---
+
+@pytest.mark.parametrize("which", ["jacobian", "hessian", "vjp", "jvp"])
+def test_autograd_functional_records_under_no_grad(which):
+    """torch.autograd.functional turns grad on inside: under no_grad the derivatives are not zeros."""
+    x = [1.0, 2.0, 3.0]
+    results = []
+    for lib in (cl, torch):
+        F = lib.autograd.functional
+        xt, v = lib.tensor(x), lib.tensor([1.0, -1.0, 0.5])
+        with lib.no_grad():
+            out = {"jacobian": lambda: F.jacobian(lambda a: a ** 2, xt),
+                   "hessian": lambda: F.hessian(lambda a: (a ** 3).sum(), xt),
+                   "vjp": lambda: F.vjp(lambda a: a ** 2, xt, v)[1],
+                   "jvp": lambda: F.jvp(lambda a: a ** 2, xt, v)[1]}[which]()
+            assert not lib.is_grad_enabled()
+        results.append(out)
+    same(*results)
+    assert results[0].abs().sum().item() > 0
+
+
+@pytest.mark.parametrize("values", [[2.0, 1.0, 3.0], [2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [1.5]])
+def test_prod_second_derivative(values):
+    """prod's backward is a graph under create_graph: the hessian is not zero (exact with zeros)."""
+    same(cl.autograd.functional.hessian(lambda x: x.prod(), cl.tensor(values)),
+         torch.autograd.functional.hessian(lambda x: x.prod(), torch.tensor(values)))
+    x = cl.tensor(values, requires_grad=True)
+    g, = cl.autograd.grad(x.prod(), x, create_graph=True)
+    assert g.requires_grad
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_prod_along_dim_second_derivative(dim, keepdim):
+    a = rng.standard_normal((2, 3, 4))
+    a[0, 1, 2] = 0.0
+    f = lambda lib: (lambda x: (x.prod(dim, keepdim=keepdim) ** 2).sum())
+    same(cl.autograd.functional.hessian(f(cl), cl.tensor(a)),
+         torch.autograd.functional.hessian(f(torch), torch.tensor(a)), atol=1e-9)
+
+
+@pytest.mark.parametrize("p", [2, 3, 1.5, 1, math.inf, "fro"])
+@pytest.mark.parametrize("dim", [None, 1, (0, 1)])
+def test_norm_second_derivative(p, dim):
+    a = rng.standard_normal((3, 4))
+    f = lambda x: (x.norm(p) if dim is None else x.norm(p, dim=dim)).pow(2).sum()
+    ours = cl.autograd.functional.hessian(f, cl.tensor(a))
+    same(ours, torch.autograd.functional.hessian(f, torch.tensor(a)), atol=1e-9)
+    if p == 2 and dim is None:  # the math: d2 |x| / dx dx = (I - x x^T / |x|^2) / |x|
+        h = cl.autograd.functional.hessian(lambda x: x.norm(), cl.tensor(a[0]))
+        n = np.linalg.norm(a[0])
+        assert np.allclose(h.numpy(), (np.eye(4) - np.outer(a[0], a[0]) / n ** 2) / n)
