@@ -149,7 +149,7 @@ def _legacy_tensor(dtype, args, kwargs):
     """torch.Tensor(data) / torch.FloatTensor(2, 3): data (a sequence) copied into `dtype`, or a size."""
     if kwargs.keys() - {"device"}:
         raise TypeError(f"new() received an invalid combination of arguments - got {sorted(kwargs)}")
-    device = kwargs.get("device")
+    device = kwargs.get("device") or "cpu"  # PyTorch's old constructors ignore the default device
     if not args:
         return empty(0, dtype=dtype, device=device)
     if len(args) == 1 and isinstance(args[0], Tensor):
@@ -157,7 +157,7 @@ def _legacy_tensor(dtype, args, kwargs):
             raise TypeError(f"expected {storage.torch_name(dtype)} tensor but got {storage.torch_name(args[0].dtype)}")
         return args[0].detach() if dtype is storage.float32 and args[0].requires_grad else args[0]
     if builtins_all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or (
-            len(args) == 1 and type(args[0]) is tuple):
+            len(args) == 1 and isinstance(args[0], storage.Size)):  # a plain tuple is data, a Size a shape
         return empty(*args, dtype=dtype, device=device)  # a size: values not to be read (zeros here)
     if len(args) > 1 or not hasattr(args[0], "__len__"):
         raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
@@ -340,18 +340,20 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 Tensor.unique = unique
 
 
-def _bitwise(name, ufunc, logical):
+def _bitwise(name, ufunc):
+    """&, |, ^ with PyTorch's promotion: bool with bool is bool, bool with an int (tensor or number) is int."""
     def op(input, other):
-        if input.is_floating_point() or isinstance(other, Tensor) and other.is_floating_point():
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{storage.torch_name(input.dtype)}\'')
-        return _no_grad_binary(logical if input.dtype is storage.bool_ else ufunc, input, other)
+        if input.is_floating_point() or isinstance(other, Tensor) and other.is_floating_point() \
+                or isinstance(other, float):
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'Float\'')
+        return _no_grad_binary(ufunc, input, other)
     op.__name__ = name
     return op
 
 
-bitwise_and = _bitwise("bitwise_and", np.bitwise_and, np.logical_and)
-bitwise_or = _bitwise("bitwise_or", np.bitwise_or, np.logical_or)
-bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, np.logical_xor)
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
 
 
 def bitwise_not(input):
@@ -399,7 +401,8 @@ def le(input, other):
 for _f in (bitwise_and, bitwise_or, bitwise_xor, bitwise_not, logical_and, logical_or, logical_not, ne, gt, lt, ge,
            le):
     setattr(Tensor, _f.__name__, _f)
-Tensor.__xor__ = bitwise_xor
+Tensor.__and__, Tensor.__or__, Tensor.__xor__ = bitwise_and, bitwise_or, bitwise_xor
+Tensor.__rand__, Tensor.__ror__, Tensor.__rxor__ = bitwise_and, bitwise_or, bitwise_xor  # 3 ^ t: symmetric
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
 

@@ -614,3 +614,61 @@ def test_norm_second_derivative(p, dim):
         h = cl.autograd.functional.hessian(lambda x: x.norm(), cl.tensor(a[0]))
         n = np.linalg.norm(a[0])
         assert np.allclose(h.numpy(), (np.eye(4) - np.outer(a[0], a[0]) / n ** 2) / n)
+
+
+@pytest.mark.parametrize("op", ["and", "or", "xor"])
+@pytest.mark.parametrize("pair", ["bool_int", "int_bool", "bool_num", "num_bool", "bool_bool", "uint8_bool",
+                                  "bool_true", "int8_big"])
+def test_bitwise_promotes_bool_with_int_as_torch(op, pair):
+    def operands(lib):
+        b, i = lib.tensor([True, False, True]), lib.tensor([2, 3, 5])
+        return {"bool_int": (b, i), "int_bool": (i, b), "bool_num": (b, 3), "num_bool": (3, b),
+                "bool_bool": (b, lib.tensor([True, True, False])), "bool_true": (b, True),
+                "uint8_bool": (lib.tensor([1, 2, 3], dtype=lib.uint8), b),
+                "int8_big": (lib.tensor([1, 2, 3], dtype=lib.int8), 300)}[pair]
+    f = {"and": lambda x, y: x & y, "or": lambda x, y: x | y, "xor": lambda x, y: x ^ y}[op]
+    same(f(*operands(cl)), f(*operands(torch)))
+    if not isinstance(operands(cl)[0], int):
+        fn = "bitwise_" + op
+        same(getattr(cl, fn)(*operands(cl)), getattr(torch, fn)(*operands(torch)))
+
+
+def test_bitwise_refuses_floats_as_torch():
+    for lib in (cl, torch):
+        b = lib.tensor([True, False])
+        for f in (lambda: b & 2.5, lambda: lib.tensor([1.0]) | b, lambda: lib.bitwise_xor(b, 1.5)):
+            with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+                f()
+
+
+@pytest.mark.parametrize("args", ["tuple", "Size", "empty_tuple", "nested_tuple", "Size0"])
+@pytest.mark.parametrize("ctor", ["Tensor", "FloatTensor", "LongTensor"])
+def test_legacy_constructor_tuple_is_data_size_is_shape(args, ctor):
+    def make(lib):
+        a = {"tuple": ((2, 3),), "Size": (lib.Size([2, 3]),), "empty_tuple": ((),),
+             "nested_tuple": (((1, 2), (3, 4)),), "Size0": (lib.Size([]),)}[args]
+        return getattr(lib, ctor)(*a)
+    ours, theirs = make(cl), make(torch)
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == getattr(cl, str(theirs.dtype).split(".")[-1])
+    if args not in ("Size", "Size0"):  # a Size gives uninitialised memory: only its shape and dtype are PyTorch's
+        same(ours, theirs)
+
+
+def test_legacy_constructor_ignores_the_default_device():
+    from course_lib import devices
+    devices.register_backend(devices.Backend("twin", np))
+    try:
+        cl.set_default_device("twin")
+        for t in (cl.Tensor([1.0, 2.0]), cl.Tensor(2), cl.FloatTensor([1.0]), cl.Tensor(cl.Size([2])), cl.Tensor()):
+            assert str(t.device) == "cpu"
+        assert str(cl.Tensor([1.0], device="twin").device) == "twin"
+        assert str(cl.zeros(2).device) == "twin"
+    finally:
+        cl.set_default_device(None)
+        devices._BACKENDS.pop("twin", None)
+    torch.set_default_device("meta")
+    try:
+        for t in (torch.Tensor([1.0, 2.0]), torch.Tensor(2), torch.FloatTensor([1.0]), torch.Tensor(torch.Size([2]))):
+            assert t.device.type == "cpu"
+    finally:
+        torch.set_default_device(None)
