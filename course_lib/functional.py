@@ -565,10 +565,22 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     if not input.is_floating_point():
         raise NotImplementedError(f'"histogramdd" not implemented for \'{storage.torch_name(input.dtype)}\'')
     x, xp = input._arr.reshape(-1), input._backend.xp
-    lo, hi = range if range is not None else (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
-    edges = bins._arr if isinstance(bins, Tensor) else xp.linspace(lo, hi, int(bins) + 1).astype(x.dtype)
-    w = None if weight is None else weight._arr.reshape(-1)
-    hist, edges = xp.histogram(x, edges, weights=w, density=density)
+    w = None if weight is None else _histogram_weight(input, weight)
+    if isinstance(bins, Tensor):
+        edges = bins._arr
+    else:
+        _check_bins(bins)
+        lo, hi = map(float, range) if range is not None else (float(x.min()), float(x.max())) if x.size else (0., 1.)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not finite")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} max {hi:g} for "
+                               f"dimension 0")
+        if lo == hi:  # a single value (or range): a bin of width 1 around it, as PyTorch
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = xp.linspace(lo, hi, int(bins) + 1).astype(x.dtype)
+    keep = ~xp.isnan(x)  # NaN lies in no bin (reached only with an explicit range or edges)
+    hist, edges = xp.histogram(x[keep], edges, weights=None if w is None else w[keep], density=density)
     return histogram_result(Tensor._from(hist.astype(x.dtype), input._backend),
                             Tensor._from(edges.astype(x.dtype), input._backend))
 
@@ -578,13 +590,38 @@ def histc(input, bins=100, min=0, max=0):
     outside are left out. A float tensor of input's dtype."""
     if not input.is_floating_point():
         raise NotImplementedError(f'"histogram_cpu" not implemented for \'{storage.torch_name(input.dtype)}\'')
-    x = input._arr.reshape(-1)
-    lo, hi = (float(min), float(max)) if (min, max) != (0, 0) else (float(x.min()), float(x.max()))
+    x, xp = input._arr.reshape(-1), input._backend.xp
+    _check_bins(bins)
+    lo, hi, nan = float(min), float(max), "nan"
+    if lo == hi and x.size:  # min == max (both 0 by default): the data's own range
+        lo, hi, nan = float(x.min()), float(x.max()), "-nan"  # C prints a min over NaNs as -nan
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = (nan if math.isnan(v) else f"{v:g}" for v in (lo, hi))
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    xp = input._backend.xp
-    hist, _ = xp.histogram(x, xp.linspace(lo, hi, int(bins) + 1))
+    hist, _ = xp.histogram(x[~xp.isnan(x)], xp.linspace(lo, hi, int(bins) + 1))
     return Tensor._from(hist.astype(x.dtype), input._backend)
+
+
+def _check_bins(bins):
+    if int(bins) <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {int(bins)} for dimension 0")
+
+
+def _histogram_weight(input, weight):
+    c_name = lambda d: _TORCH_NAMES[np.dtype(d.name)][1]  # 'float', 'double', 'long int'
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
+                           f"have the same dtype, but got input({c_name(input.dtype)}), and "
+                           f"weight({c_name(weight.dtype)})")
+    if weight.numel() != input.numel():
+        raise RuntimeError(f"torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                           f"input tensor excluding its innermost dimension, but got input with shape "
+                           f"[{input.numel()}, 1] and weight with shape {list(weight.shape)}")
+    return weight._arr.reshape(-1)
 
 
 Tensor.histc = histc

@@ -672,3 +672,60 @@ def test_legacy_constructor_ignores_the_default_device():
             assert t.device.type == "cpu"
     finally:
         torch.set_default_device(None)
+
+
+def _histogram_cases(lib):
+    """The hostile tester's histogram / histc inputs: non-finite data or range, min == max, constant or empty
+    data, bad bins, reversed ranges, weights of another dtype or shape."""
+    t = lib.tensor
+    return {
+        "histc inf data": lambda: lib.histc(t([1., math.inf]), bins=4),
+        "histc nan data": lambda: lib.histc(t([1., math.nan]), bins=4),
+        "histc nan first": lambda: lib.histc(t([math.nan, 1.]), bins=4),
+        "histc -inf data": lambda: lib.histc(t([-math.inf, 1.]), bins=4),
+        "histc inf range": lambda: lib.histc(t([1., 2.]), bins=4, min=1, max=math.inf),
+        "histc nan range": lambda: lib.histc(t([1., 2.]), bins=4, min=math.nan, max=2),
+        "histc inf data explicit range": lambda: lib.histc(t([1., math.inf, 1.5]), bins=4, min=0, max=2),
+        "histc nan data explicit range": lambda: lib.histc(t([1., math.nan, 1.5]), bins=4, min=0, max=2),
+        "histc min==max": lambda: lib.histc(t([1., 2, 5]), bins=4, min=2, max=2),
+        "histc const": lambda: lib.histc(t([3., 3, 3]), bins=4),
+        "histc bins0": lambda: lib.histc(t([1., 2]), bins=0),
+        "histc bins-1": lambda: lib.histc(t([1., 2]), bins=-1),
+        "histc reversed": lambda: lib.histc(t([1., 2]), bins=3, min=3, max=1),
+        "histc empty": lambda: lib.histc(t([]), bins=3),
+        "histc empty range": lambda: lib.histc(t([]), bins=3, min=1, max=2),
+        "histc method": lambda: t([0.5, 1.5, 2.5]).histc(3, 0, 3),
+        "hist inf data": lambda: lib.histogram(t([1., math.inf]), bins=4),
+        "hist nan data": lambda: lib.histogram(t([1., math.nan]), bins=4),
+        "hist inf range": lambda: lib.histogram(t([1., 2.]), bins=4, range=(1., math.inf)),
+        "hist inf data range": lambda: lib.histogram(t([1., math.inf, 1.5]), bins=4, range=(0., 2.)),
+        "hist nan data range": lambda: lib.histogram(t([1., math.nan, 1.5]), bins=4, range=(0., 2.)),
+        "hist const": lambda: lib.histogram(t([3., 3, 3]), bins=4),
+        "hist const0": lambda: lib.histogram(t([0., 0]), bins=2),
+        "hist range eq": lambda: lib.histogram(t([1., 2, 5]), bins=4, range=(2., 2.)),
+        "hist bins0": lambda: lib.histogram(t([1., 2]), bins=0),
+        "hist reversed": lambda: lib.histogram(t([1., 2]), bins=3, range=(3., 1.)),
+        "hist empty": lambda: lib.histogram(t([]), bins=3),
+        "hist weight dtype": lambda: lib.histogram(t([1., 2]), bins=3, weight=t([1., 2], dtype=lib.float64)),
+        "hist weight int": lambda: lib.histogram(t([1., 2]), bins=3, weight=t([1, 2])),
+        "hist weight shape": lambda: lib.histogram(t([1., 2]), bins=3, weight=t([1., 2, 3])),
+        "hist weight ok": lambda: lib.histogram(t([1., 2, 2.5]), bins=3, weight=t([1., 2, 0.5])),
+        "hist weight 2d": lambda: lib.histogram(t([[1., 2], [3, 4]]), bins=2, weight=t([[1., 2], [3, 4]])),
+        "hist edges ok": lambda: lib.histogram(t([1., 2, 3]), bins=t([0., 2, 3])),
+        "hist f64": lambda: lib.histogram(t([1., 2], dtype=lib.float64), bins=2),
+        "hist density": lambda: lib.histogram(t([1., 2, 2, 3]), bins=2, density=True),
+    }
+
+
+@pytest.mark.parametrize("case", list(_histogram_cases(torch)))
+def test_histogram_and_histc_edge_cases_as_torch(case):
+    def run(lib):
+        try:
+            return _histogram_cases(lib)[case]()
+        except Exception as e:
+            return type(e), str(e).splitlines()[0]
+    ours, theirs = run(cl), run(torch)
+    if isinstance(theirs, tuple) and isinstance(theirs[0], type):
+        assert ours == theirs
+    else:
+        same(ours, theirs)
