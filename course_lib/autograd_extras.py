@@ -191,21 +191,53 @@ class _EventList(list):
         return "\n".join(out)
 
 
+import threading
+
+_profiling = threading.local()  # .open: this thread's open profiles, innermost last (PyTorch records per thread)
+_open_anywhere = [0, threading.Lock()]  # how many profiles are open in all threads, and the lock that counts them
+
+
+def _current_profile():
+    open_ = getattr(_profiling, "open", None)
+    return open_[-1] if open_ else None
+
+
+class _ThisThreadsProfile:
+    """What Function._profiler holds while some thread profiles: an op goes to its own thread's profile, if any
+    (Function.apply keeps its one check `_profiler is None` when nobody profiles)."""
+
+    @staticmethod
+    def run(cls, apply, args):
+        prof = _current_profile()
+        return apply(cls, *args) if prof is None else prof.run(cls, apply, args)
+
+
 class profile:
     """with profile() as prof: ... records each op that runs (named as PyTorch's aten ops: aten::mm, aten::add, ...)
-    and each record_function range, with their times; prof.key_averages().table(...) prints them."""
+    and each record_function range, with their times; prof.key_averages().table(...) prints them. Only the ops of
+    the thread that opened it; a profile opened inside another hands its events on to it when it closes."""
 
     def __init__(self, enabled=True, *args, **kwargs):
-        self.enabled, self.function_events, self._stack, self._previous = enabled, [], [], None
+        self.enabled, self.function_events, self._stack = enabled, [], []
 
     def __enter__(self):
         if self.enabled:
-            self._previous, _autograd.Function._profiler = _autograd.Function._profiler, self
+            _profiling.__dict__.setdefault("open", []).append(self)
+            with _open_anywhere[1]:
+                _open_anywhere[0] += 1
+                _autograd.Function._profiler = _ThisThreadsProfile
         return self
 
     def __exit__(self, *exc):
         if self.enabled:
-            _autograd.Function._profiler = self._previous
+            open_ = _profiling.open
+            open_.remove(self)
+            if open_:
+                open_[-1].function_events.extend(self.function_events)
+            with _open_anywhere[1]:
+                _open_anywhere[0] -= 1
+                if not _open_anywhere[0]:  # the last one anywhere: ops are not even looked at again
+                    _autograd.Function._profiler = None
         return False
 
     def _begin(self):
@@ -252,7 +284,7 @@ class record_function:
         self.name = name
 
     def __enter__(self):
-        self._prof = _autograd.Function._profiler
+        self._prof = _current_profile()
         self._start = self._prof._begin() if self._prof is not None else None
         return self
 
@@ -275,3 +307,4 @@ class ProfilerActivity(enum.Enum):
 
 # torch.autograd.profiler.profile(); course_lib.profiler is the same (torch.profiler)
 profiler = _submodule("profiler", profile=profile, record_function=record_function, ProfilerActivity=ProfilerActivity)
+sys.modules["course_lib.profiler"] = profiler  # `from torch.profiler import profile` works too: a module in PyTorch

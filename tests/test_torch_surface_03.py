@@ -729,3 +729,72 @@ def test_histogram_and_histc_edge_cases_as_torch(case):
         assert ours == theirs
     else:
         same(ours, theirs)
+
+
+def test_profiler_records_only_its_own_thread():
+    """PyTorch's profiler records the ops of the thread that profiles; ours recorded every thread's."""
+    import threading
+    import time as _time
+    for lib in (cl, torch):
+        stop = threading.Event()
+
+        def busy():
+            while not stop.is_set():
+                lib.ones(2) * 3
+        worker = threading.Thread(target=busy)
+        worker.start()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with lib.autograd.profiler.profile() as prof:
+                    _time.sleep(0.05)
+        finally:
+            stop.set()
+            worker.join()
+        assert len(prof.function_events) == 0, lib
+
+
+def test_profiler_overlapping_threads_leave_no_hook():
+    import threading
+    first_in, second_in = threading.Event(), threading.Event()
+    errors = []
+
+    def a():
+        try:
+            with cl.autograd.profiler.profile() as p:
+                cl.ones(2) + 1
+                first_in.set()
+                second_in.wait(5)
+            assert [e.name for e in p.function_events] == ["aten::add"]
+        except Exception as e:  # pragma: no cover
+            errors.append(e)
+
+    def b():
+        try:
+            first_in.wait(5)
+            with cl.autograd.profiler.profile() as p:
+                cl.ones(2) * 2
+                second_in.set()
+                _time_sleep(0.05)
+            assert [e.name for e in p.function_events] == ["aten::mul"]
+        except Exception as e:  # pragma: no cover
+            errors.append(e)
+    import time
+    _time_sleep = time.sleep
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    [t.start() for t in threads]
+    [t.join(10) for t in threads]
+    assert not errors and cl.autograd.Function._profiler is None
+
+
+def test_nested_profiles_and_torch_profiler_module():
+    with cl.autograd.profiler.profile() as outer:
+        cl.ones(2) + 1
+        with cl.autograd.profiler.profile() as inner:
+            cl.ones(2) * 3
+    assert [e.name for e in inner.function_events] == ["aten::mul"]
+    assert sorted(e.name for e in outer.function_events) == ["aten::add", "aten::mul"]  # the outer keeps the inner's
+    assert cl.autograd.Function._profiler is None
+    from course_lib.profiler import profile as cl_profile
+    from torch.profiler import profile as torch_profile  # noqa: F401 (PyTorch has it as a module too)
+    assert cl_profile is cl.autograd.profiler.profile
