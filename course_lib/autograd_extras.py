@@ -8,6 +8,7 @@ __all__ = [
     "hessian",
     "vjp",
     "jvp",
+    "builtins_all",
     "functional",
     "profile",
     "record_function",
@@ -108,7 +109,9 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 @enable_grad()
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), J v): the outputs' change along the direction v of the inputs, shaped like the outputs."""
+    """(func(inputs), J v): the outputs' change along the direction v of the inputs, shaped like the outputs.
+    Two backward passes, as PyTorch's (the double-backward trick): g(u) = u^T J is linear in u, so d(g . v)/du
+    = J v; the Jacobian itself is never built."""
     tuple_in, single_in = _as_tuple(inputs)
     if v is None:
         if builtins_any(t.numel() != 1 for t in tuple_in):
@@ -116,6 +119,29 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                                "single Tensor with a single element.")
         v = tuple(_zeros_like(t, 1) for t in tuple_in)
     vs = _as_tuple(v)[0]
+    xs = _fresh_inputs(tuple_in, create_graph)
+    outputs, single_out = _as_tuple(func(*xs))
+    live = [i for i, o in enumerate(outputs) if o.requires_grad]
+    us = {i: _zeros_like(outputs[i]).requires_grad_() for i in live}
+    res = {}
+    if live:
+        gs = grad([outputs[i] for i in live], xs, [us[i] for i in live], create_graph=True, allow_unused=True)
+        pairs = [(g, w.to(g.dtype)) for g, w in zip(gs, vs) if g is not None]
+        if pairs and not builtins_all(g.requires_grad for g, _ in pairs):  # a backward that is not a graph
+            return _jvp_by_jacobian(func, inputs, vs)
+        if pairs:
+            ds = grad([g for g, _ in pairs], [us[i] for i in live], [w for _, w in pairs],
+                      create_graph=create_graph, allow_unused=True)
+            res = {i: d for i, d in zip(live, ds) if d is not None}
+    outs = tuple(o.detach() for o in outputs)
+    jv = tuple(res[i] if create_graph else res[i].detach() if i in res else _zeros_like(o)
+               for i, o in enumerate(outs))
+    return (outs[0] if single_out else outs), (jv[0] if single_out else jv)
+
+
+def _jvp_by_jacobian(func, inputs, vs):
+    """J v from the whole Jacobian: only for a function whose backward is not differentiable again."""
+    tuple_in, single_in = _as_tuple(inputs)
     with no_grad():
         outputs, single_out = _as_tuple(func(*tuple_in))
     jac = jacobian(func, inputs)
@@ -133,6 +159,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 import builtins
 builtins_any = builtins.any
+builtins_all = builtins.all
 def _submodule(name, **names):
     """A module `import torch.autograd.functional` finds: course_lib.autograd is one file, not a package, so the
     module is made here and entered in sys.modules under its dotted name (and set as an attribute of its parent)."""

@@ -798,3 +798,41 @@ def test_nested_profiles_and_torch_profiler_module():
     from course_lib.profiler import profile as cl_profile
     from torch.profiler import profile as torch_profile  # noqa: F401 (PyTorch has it as a module too)
     assert cl_profile is cl.autograd.profiler.profile
+
+
+_JVP_FUNCTIONS = {
+    "square": lambda L: (lambda x: x ** 2),
+    "exp_times_sum": lambda L: (lambda x: x.exp() * x.sum()),
+    "matmul_tanh": lambda L: (lambda x: (x.reshape(2, 3) @ x.reshape(3, 2)).tanh()),
+    "prod": lambda L: (lambda x: x.prod()),
+    "norm": lambda L: (lambda x: x.norm()),
+    "relu_sigmoid": lambda L: (lambda x: x.relu().sigmoid()),
+    "softmax": lambda L: (lambda x: L.softmax(x, 0)),
+    "constant": lambda L: (lambda x: L.ones(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(_JVP_FUNCTIONS))
+def test_jvp_by_double_backward_matches_torch(name, monkeypatch):
+    """jvp costs two backward passes (no Jacobian is built), and its values are torch's."""
+    from course_lib import autograd_extras
+    monkeypatch.setattr(autograd_extras, "jacobian", lambda *a, **k: pytest.fail("jvp built the Jacobian"))
+    a, v = rng.standard_normal(6), rng.standard_normal(6)
+    ours = cl.autograd.functional.jvp(_JVP_FUNCTIONS[name](cl), cl.tensor(a), cl.tensor(v))
+    theirs = torch.autograd.functional.jvp(_JVP_FUNCTIONS[name](torch), torch.tensor(a), torch.tensor(v))
+    same(ours, theirs, atol=1e-9)
+    assert not ours[1].requires_grad
+
+
+def test_jvp_tuples_and_create_graph_as_torch():
+    a, b, v, w = (rng.standard_normal(3) for _ in range(4))
+    f = lambda x, y: (x * y, x.sin() + y)  # noqa: E731
+    ours = cl.autograd.functional.jvp(f, (cl.tensor(a), cl.tensor(b)), (cl.tensor(v), cl.tensor(w)))
+    theirs = torch.autograd.functional.jvp(f, (torch.tensor(a), torch.tensor(b)), (torch.tensor(v), torch.tensor(w)))
+    same(ours, theirs, atol=1e-9)
+    x = cl.tensor(a, requires_grad=True)
+    _, jv = cl.autograd.functional.jvp(lambda t: t ** 3, x, cl.tensor(v), create_graph=True)
+    xt = torch.tensor(a, requires_grad=True)
+    _, jvt = torch.autograd.functional.jvp(lambda t: t ** 3, xt, torch.tensor(v), create_graph=True)
+    assert jv.requires_grad and jvt.requires_grad
+    same(cl.autograd.grad(jv.sum(), x)[0], torch.autograd.grad(jvt.sum(), xt)[0], atol=1e-9)  # 6 x v
