@@ -139,6 +139,8 @@ def mm(input, mat2):
         c_name = lambda d: _TORCH_NAMES[np.dtype(d.name)][1]  # 'float', 'double', 'long int'
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_name(input.dtype)} != "
                            f"{c_name(mat2.dtype)}")
+    if input.dtype is storage.bool_:
+        raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
     return MatMul.apply(input, mat2)
 
 
@@ -229,7 +231,11 @@ def _step(name, kernel):
 
 
 def _keep_ints(f):  # an integer tensor is already whole: ceil/floor/round/trunc give it back (a copy)
-    return lambda x: f(x) if x.dtype.kind == "f" else x.copy()
+    def whole(x):
+        if x.dtype.kind == "b":  # PyTorch has no kernel for bools
+            raise NotImplementedError(f'"{f.__name__}_vml_cpu" not implemented for \'Bool\'')
+        return f(x) if x.dtype.kind == "f" else x.copy()
+    return whole
 
 
 Ceil, ceil = _step("ceil", _keep_ints(np.ceil))
@@ -246,6 +252,8 @@ class Round(_Step):
     def forward(ctx, a, decimals):
         if decimals:
             ctx._torch_name = "RoundBackward1"
+        if a._arr.dtype.kind == "b":
+            raise NotImplementedError("\"round_vml_cpu\" not implemented for 'Bool'")
         return _keep_ints(lambda x: np.round(x, decimals))(a._arr)
 
     @staticmethod
@@ -328,7 +336,8 @@ prod = register(Prod, "prod", lambda input, dim=None, keepdim=False, *, dtype=No
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values, sorted (and, when asked, where each element went and how often each value occurs)."""
-    values, inverse, counts = np.unique(input._arr, return_inverse=True, return_counts=True, axis=dim)
+    values, inverse, counts = np.unique(input._arr, return_inverse=True, return_counts=True, axis=dim,
+                                        **({"equal_nan": False} if dim is None else {}))  # NaNs stay apart
     out = [Tensor._from(values, input._backend)]
     if return_inverse:
         out.append(Tensor._from(inverse.reshape(input.shape if dim is None else -1).astype(np.int64), input._backend))
@@ -546,13 +555,17 @@ linalg = types.SimpleNamespace(cross=lambda input, other, *, dim=-1: _cross(inpu
 
 
 def torch_all(input, dim=None, keepdim=False):
-    """True where every element (along dim) is nonzero: a bool tensor."""
-    return Tensor._from(np.asarray(input._arr.all(axis=dim, keepdims=keepdim)), input._backend)
+    """True where every element (along dim) is nonzero: a bool tensor (uint8 for uint8, as PyTorch)."""
+    return _uint8_stays(input, np.asarray(input._arr.all(axis=dim, keepdims=keepdim)))
+
+
+def _uint8_stays(input, result):
+    return Tensor._from(result.astype(np.uint8) if input._arr.dtype == np.uint8 else result, input._backend)
 
 
 def torch_any(input, dim=None, keepdim=False):
-    """True where some element (along dim) is nonzero: a bool tensor."""
-    return Tensor._from(np.asarray(input._arr.any(axis=dim, keepdims=keepdim)), input._backend)
+    """True where some element (along dim) is nonzero: a bool tensor (uint8 for uint8, as PyTorch)."""
+    return _uint8_stays(input, np.asarray(input._arr.any(axis=dim, keepdims=keepdim)))
 
 
 Tensor.all, Tensor.any = torch_all, torch_any
@@ -631,6 +644,8 @@ def _keepdims_alias(fn):
     """PyTorch accepts NumPy's spelling keepdims= for keepdim= on its reductions."""
     @functools.wraps(fn)
     def reduction(*args, keepdims=None, **kwargs):
+        if keepdims is not None and "keepdim" in kwargs:  # both spellings: PyTorch's TypeError
+            raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'keepdims'")
         if keepdims is not None:
             kwargs["keepdim"] = keepdims
         return fn(*args, **kwargs)

@@ -836,3 +836,37 @@ def test_jvp_tuples_and_create_graph_as_torch():
     _, jvt = torch.autograd.functional.jvp(lambda t: t ** 3, xt, torch.tensor(v), create_graph=True)
     assert jv.requires_grad and jvt.requires_grad
     same(cl.autograd.grad(jv.sum(), x)[0], torch.autograd.grad(jvt.sum(), xt)[0], atol=1e-9)  # 6 x v
+
+
+def _small_cases(lib):
+    t = lib.tensor
+    u = t([0, 2, 3], dtype=lib.uint8)
+    return {
+        "all_uint8": lambda: u.all(), "any_uint8": lambda: u.any(), "all_uint8_dim": lambda: lib.all(u.reshape(1, 3), dim=1),
+        "any_uint8_dim": lambda: u.reshape(3, 1).any(1, keepdim=True), "all_int": lambda: t([1, 2]).all(),
+        "unique_nan": lambda: lib.unique(t([math.nan, 1.0, math.nan])),
+        "unique_nan_counts": lambda: lib.unique(t([math.nan, 1.0, math.nan, 1.0]), return_inverse=True,
+                                                return_counts=True),
+        "sum_both_spellings": lambda: t([1.0, 2.0]).sum(0, keepdim=True, keepdims=True),
+        "torch_sum_both_spellings": lambda: lib.sum(t([1.0, 2.0]), 0, keepdim=True, keepdims=True),
+        "floor_bool": lambda: t([True]).floor(), "ceil_bool": lambda: t([True]).ceil(),
+        "round_bool": lambda: t([True]).round(), "trunc_bool": lambda: t([True]).trunc(),
+        "floor_int": lambda: t([1, 2]).floor(), "mm_bool": lambda: t([[True]]).mm(t([[True]])),
+        "mm_int": lambda: t([[1, 2]]).mm(t([[1], [2]])),
+    }
+
+
+@pytest.mark.parametrize("case", list(_small_cases(torch)))
+def test_small_findings_as_torch(case):
+    """any/all keep uint8, unique keeps NaNs apart, keepdim= with keepdims= refused, no bool kernels for
+    floor/ceil/round/trunc/mm: as torch (values, dtypes, error kinds and messages)."""
+    def run(lib):
+        try:
+            return _small_cases(lib)[case]()
+        except Exception as e:
+            return type(e), str(e).splitlines()[0]
+    ours, theirs = run(cl), run(torch)
+    if isinstance(theirs, tuple) and isinstance(theirs[0], type):
+        assert ours == theirs
+    else:
+        same(ours, theirs)
