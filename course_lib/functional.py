@@ -764,3 +764,5 @@ matmul.__name__ = "matmul"
     _out_form(f.__name__, f) for f in (_ops.abs, ceil, floor, torch_round, _ops.clamp, _ops.sin, _ops.cos, _ops.exp,
                                        _ops.log, _ops.sqrt, _ops.tanh, _ops.sigmoid, asin, acos, atan, sign, prod,
                                        sum, mean, _ops.maximum, _ops.minimum, _ops.pow, bitwise_xor, eq))
+torch_all, torch_any, norm, histc = (_out_form(n, f) for n, f in zip(("all", "any", "norm", "histc"),
+                                                                   (torch_all, torch_any, norm, histc)))

@@ -870,3 +870,15 @@ def test_small_findings_as_torch(case):
         assert ours == theirs
     else:
         same(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["all", "any", "norm", "histc"])
+def test_out_on_all_any_norm_histc(name):
+    def run(lib):
+        x = lib.tensor([1.0, 0.0, 4.0] if name != "norm" else [3.0, 4.0])
+        out = lib.empty(0, dtype=lib.bool if name in ("all", "any") else lib.float32)
+        kwargs = {"bins": 2} if name == "histc" else {}
+        got = getattr(lib, name)(x, out=out, **kwargs)
+        assert got is out
+        return out
+    same(run(cl), run(torch))
