@@ -8,6 +8,7 @@ __all__ = [
     "hessian",
     "vjp",
     "jvp",
+    "builtins_all",
     "functional",
     "profile",
     "record_function",
@@ -22,7 +23,7 @@ import time
 import types
 
 import course_lib.autograd as _autograd
-from course_lib.autograd import Tensor, grad, no_grad
+from course_lib.autograd import Tensor, enable_grad, grad, no_grad
 from course_lib.views import stack
 
 
@@ -44,6 +45,7 @@ def _zeros_like(t, fill=0):
     return _autograd.tensor_of(t._backend.xp.full(t.shape, fill, t._arr.dtype), t._backend)
 
 
+@enable_grad()  # as PyTorch's: the derivatives are recorded even when called under no_grad
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """d func(inputs) / d inputs: for one output and one input a tensor of shape output.shape + input.shape; a
     tuple over inputs (and over outputs) when either is a tuple, as in PyTorch."""
@@ -69,6 +71,7 @@ def _stack_rows(cols, shape, like):
                                                                       like._backend)
 
 
+@enable_grad()
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """The matrix of second derivatives of a function with one single-element output: the jacobian of its
     gradient (tuples of tuples for several inputs, as in PyTorch)."""
@@ -83,6 +86,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
     return jacobian(gradient, inputs, create_graph=create_graph)
 
 
+@enable_grad()
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): the gradients of func's outputs weighted by v, shaped like the inputs."""
     inputs, single_in = _as_tuple(inputs)
@@ -103,8 +107,11 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return (outs[0] if single_out else outs), (res[0] if single_in else res)
 
 
+@enable_grad()
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), J v): the outputs' change along the direction v of the inputs, shaped like the outputs."""
+    """(func(inputs), J v): the outputs' change along the direction v of the inputs, shaped like the outputs.
+    Two backward passes, as PyTorch's (the double-backward trick): g(u) = u^T J is linear in u, so d(g . v)/du
+    = J v; the Jacobian itself is never built."""
     tuple_in, single_in = _as_tuple(inputs)
     if v is None:
         if builtins_any(t.numel() != 1 for t in tuple_in):
@@ -112,6 +119,29 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                                "single Tensor with a single element.")
         v = tuple(_zeros_like(t, 1) for t in tuple_in)
     vs = _as_tuple(v)[0]
+    xs = _fresh_inputs(tuple_in, create_graph)
+    outputs, single_out = _as_tuple(func(*xs))
+    live = [i for i, o in enumerate(outputs) if o.requires_grad]
+    us = {i: _zeros_like(outputs[i]).requires_grad_() for i in live}
+    res = {}
+    if live:
+        gs = grad([outputs[i] for i in live], xs, [us[i] for i in live], create_graph=True, allow_unused=True)
+        pairs = [(g, w.to(g.dtype)) for g, w in zip(gs, vs) if g is not None]
+        if pairs and not builtins_all(g.requires_grad for g, _ in pairs):  # a backward that is not a graph
+            return _jvp_by_jacobian(func, inputs, vs)
+        if pairs:
+            ds = grad([g for g, _ in pairs], [us[i] for i in live], [w for _, w in pairs],
+                      create_graph=create_graph, allow_unused=True)
+            res = {i: d for i, d in zip(live, ds) if d is not None}
+    outs = tuple(o.detach() for o in outputs)
+    jv = tuple(res[i] if create_graph else res[i].detach() if i in res else _zeros_like(o)
+               for i, o in enumerate(outs))
+    return (outs[0] if single_out else outs), (jv[0] if single_out else jv)
+
+
+def _jvp_by_jacobian(func, inputs, vs):
+    """J v from the whole Jacobian: only for a function whose backward is not differentiable again."""
+    tuple_in, single_in = _as_tuple(inputs)
     with no_grad():
         outputs, single_out = _as_tuple(func(*tuple_in))
     jac = jacobian(func, inputs)
@@ -129,6 +159,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 import builtins
 builtins_any = builtins.any
+builtins_all = builtins.all
 def _submodule(name, **names):
     """A module `import torch.autograd.functional` finds: course_lib.autograd is one file, not a package, so the
     module is made here and entered in sys.modules under its dotted name (and set as an attribute of its parent)."""
@@ -187,21 +218,53 @@ class _EventList(list):
         return "\n".join(out)
 
 
+import threading
+
+_profiling = threading.local()  # .open: this thread's open profiles, innermost last (PyTorch records per thread)
+_open_anywhere = [0, threading.Lock()]  # how many profiles are open in all threads, and the lock that counts them
+
+
+def _current_profile():
+    open_ = getattr(_profiling, "open", None)
+    return open_[-1] if open_ else None
+
+
+class _ThisThreadsProfile:
+    """What Function._profiler holds while some thread profiles: an op goes to its own thread's profile, if any
+    (Function.apply keeps its one check `_profiler is None` when nobody profiles)."""
+
+    @staticmethod
+    def run(cls, apply, args):
+        prof = _current_profile()
+        return apply(cls, *args) if prof is None else prof.run(cls, apply, args)
+
+
 class profile:
     """with profile() as prof: ... records each op that runs (named as PyTorch's aten ops: aten::mm, aten::add, ...)
-    and each record_function range, with their times; prof.key_averages().table(...) prints them."""
+    and each record_function range, with their times; prof.key_averages().table(...) prints them. Only the ops of
+    the thread that opened it; a profile opened inside another hands its events on to it when it closes."""
 
     def __init__(self, enabled=True, *args, **kwargs):
-        self.enabled, self.function_events, self._stack, self._previous = enabled, [], [], None
+        self.enabled, self.function_events, self._stack = enabled, [], []
 
     def __enter__(self):
         if self.enabled:
-            self._previous, _autograd.Function._profiler = _autograd.Function._profiler, self
+            _profiling.__dict__.setdefault("open", []).append(self)
+            with _open_anywhere[1]:
+                _open_anywhere[0] += 1
+                _autograd.Function._profiler = _ThisThreadsProfile
         return self
 
     def __exit__(self, *exc):
         if self.enabled:
-            _autograd.Function._profiler = self._previous
+            open_ = _profiling.open
+            open_.remove(self)
+            if open_:
+                open_[-1].function_events.extend(self.function_events)
+            with _open_anywhere[1]:
+                _open_anywhere[0] -= 1
+                if not _open_anywhere[0]:  # the last one anywhere: ops are not even looked at again
+                    _autograd.Function._profiler = None
         return False
 
     def _begin(self):
@@ -248,7 +311,7 @@ class record_function:
         self.name = name
 
     def __enter__(self):
-        self._prof = _autograd.Function._profiler
+        self._prof = _current_profile()
         self._start = self._prof._begin() if self._prof is not None else None
         return self
 
@@ -271,3 +334,4 @@ class ProfilerActivity(enum.Enum):
 
 # torch.autograd.profiler.profile(); course_lib.profiler is the same (torch.profiler)
 profiler = _submodule("profiler", profile=profile, record_function=record_function, ProfilerActivity=ProfilerActivity)
+sys.modules["course_lib.profiler"] = profiler  # `from torch.profiler import profile` works too: a module in PyTorch

@@ -139,6 +139,8 @@ def mm(input, mat2):
         c_name = lambda d: _TORCH_NAMES[np.dtype(d.name)][1]  # 'float', 'double', 'long int'
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_name(input.dtype)} != "
                            f"{c_name(mat2.dtype)}")
+    if input.dtype is storage.bool_:
+        raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
     return MatMul.apply(input, mat2)
 
 
@@ -149,7 +151,7 @@ def _legacy_tensor(dtype, args, kwargs):
     """torch.Tensor(data) / torch.FloatTensor(2, 3): data (a sequence) copied into `dtype`, or a size."""
     if kwargs.keys() - {"device"}:
         raise TypeError(f"new() received an invalid combination of arguments - got {sorted(kwargs)}")
-    device = kwargs.get("device")
+    device = kwargs.get("device") or "cpu"  # PyTorch's old constructors ignore the default device
     if not args:
         return empty(0, dtype=dtype, device=device)
     if len(args) == 1 and isinstance(args[0], Tensor):
@@ -157,7 +159,7 @@ def _legacy_tensor(dtype, args, kwargs):
             raise TypeError(f"expected {storage.torch_name(dtype)} tensor but got {storage.torch_name(args[0].dtype)}")
         return args[0].detach() if dtype is storage.float32 and args[0].requires_grad else args[0]
     if builtins_all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or (
-            len(args) == 1 and type(args[0]) is tuple):
+            len(args) == 1 and isinstance(args[0], storage.Size)):  # a plain tuple is data, a Size a shape
         return empty(*args, dtype=dtype, device=device)  # a size: values not to be read (zeros here)
     if len(args) > 1 or not hasattr(args[0], "__len__"):
         raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
@@ -201,7 +203,7 @@ import types
 import warnings
 
 from course_lib import storage
-from course_lib.autograd import Function, Tensor, _arr, no_grad
+from course_lib.autograd import Function, Tensor, _arr, is_grad_enabled, no_grad
 from course_lib.autograd import Add, Mul
 from course_lib.ops import Div, Sub, Where
 from course_lib.ops import Sign, _float, _no_grad_binary, _named, register
@@ -229,7 +231,11 @@ def _step(name, kernel):
 
 
 def _keep_ints(f):  # an integer tensor is already whole: ceil/floor/round/trunc give it back (a copy)
-    return lambda x: f(x) if x.dtype.kind == "f" else x.copy()
+    def whole(x):
+        if x.dtype.kind == "b":  # PyTorch has no kernel for bools
+            raise NotImplementedError(f'"{f.__name__}_vml_cpu" not implemented for \'Bool\'')
+        return f(x) if x.dtype.kind == "f" else x.copy()
+    return whole
 
 
 Ceil, ceil = _step("ceil", _keep_ints(np.ceil))
@@ -246,6 +252,8 @@ class Round(_Step):
     def forward(ctx, a, decimals):
         if decimals:
             ctx._torch_name = "RoundBackward1"
+        if a._arr.dtype.kind == "b":
+            raise NotImplementedError("\"round_vml_cpu\" not implemented for 'Bool'")
         return _keep_ints(lambda x: np.round(x, decimals))(a._arr)
 
     @staticmethod
@@ -299,21 +307,37 @@ class Prod(Function):
         a, = ctx.saved_tensors
         x, xp = a._arr, a._backend.xp
         axis = -1 if ctx.dim is None else storage.normalize_dim(ctx.dim, x.ndim)
+        if ctx.dim is not None and not ctx.keepdim and x.ndim:
+            grad = grad.unsqueeze(axis)
+        if is_grad_enabled():  # create_graph: the product of the others from tensor ops, differentiable again
+            return grad * _others_product(a, axis if ctx.dim is not None else None), None, None, None
         m = xp.moveaxis(x.reshape(-1) if ctx.dim is None else x, axis, -1)
         ones = xp.ones(m.shape[:-1] + (1,), m.dtype)
         left = xp.cumprod(xp.concatenate([ones, m[..., :-1]], -1), -1)
         right = xp.cumprod(xp.concatenate([ones, m[..., :0:-1]], -1), -1)[..., ::-1]
         others = xp.moveaxis(left * right, -1, axis).reshape(x.shape)
-        if ctx.dim is not None and not ctx.keepdim and x.ndim:
-            grad = grad.unsqueeze(axis)
         return grad * Tensor._from(others, a._backend), None, None, None
+
+
+def _others_product(a, axis):
+    """For each element, the product of the others along axis (all elements when axis is None), as a graph:
+    row i of a k x k stack holds the slice with its i-th element replaced by 1 (exact with zeros)."""
+    m = a.reshape(-1) if axis is None or a.ndim == 0 else a.transpose(axis, -1)
+    k = m.shape[-1] if m.ndim else 1
+    m = m.reshape(m.shape[:-1] + (1, k)) if m.ndim else m.reshape(1, 1)
+    eye = Tensor._from(a._backend.xp.eye(k, dtype=bool), a._backend)
+    others = Where.apply(eye, 1.0, m).prod(-1)
+    if axis is None or a.ndim == 0:
+        return others.reshape(a.shape)
+    return others.transpose(axis, -1)
 prod = register(Prod, "prod", lambda input, dim=None, keepdim=False, *, dtype=None:
                 Prod.apply(input, dim, keepdim, dtype))
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values, sorted (and, when asked, where each element went and how often each value occurs)."""
-    values, inverse, counts = np.unique(input._arr, return_inverse=True, return_counts=True, axis=dim)
+    values, inverse, counts = np.unique(input._arr, return_inverse=True, return_counts=True, axis=dim,
+                                        **({"equal_nan": False} if dim is None else {}))  # NaNs stay apart
     out = [Tensor._from(values, input._backend)]
     if return_inverse:
         out.append(Tensor._from(inverse.reshape(input.shape if dim is None else -1).astype(np.int64), input._backend))
@@ -325,18 +349,20 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 Tensor.unique = unique
 
 
-def _bitwise(name, ufunc, logical):
+def _bitwise(name, ufunc):
+    """&, |, ^ with PyTorch's promotion: bool with bool is bool, bool with an int (tensor or number) is int."""
     def op(input, other):
-        if input.is_floating_point() or isinstance(other, Tensor) and other.is_floating_point():
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{storage.torch_name(input.dtype)}\'')
-        return _no_grad_binary(logical if input.dtype is storage.bool_ else ufunc, input, other)
+        if input.is_floating_point() or isinstance(other, Tensor) and other.is_floating_point() \
+                or isinstance(other, float):
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'Float\'')
+        return _no_grad_binary(ufunc, input, other)
     op.__name__ = name
     return op
 
 
-bitwise_and = _bitwise("bitwise_and", np.bitwise_and, np.logical_and)
-bitwise_or = _bitwise("bitwise_or", np.bitwise_or, np.logical_or)
-bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, np.logical_xor)
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
 
 
 def bitwise_not(input):
@@ -384,7 +410,8 @@ def le(input, other):
 for _f in (bitwise_and, bitwise_or, bitwise_xor, bitwise_not, logical_and, logical_or, logical_not, ne, gt, lt, ge,
            le):
     setattr(Tensor, _f.__name__, _f)
-Tensor.__xor__ = bitwise_xor
+Tensor.__and__, Tensor.__or__, Tensor.__xor__ = bitwise_and, bitwise_or, bitwise_xor
+Tensor.__rand__, Tensor.__ror__, Tensor.__rxor__ = bitwise_and, bitwise_or, bitwise_xor  # 3 ^ t: symmetric
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
 
@@ -478,13 +505,15 @@ class Norm(Function):
         else:
             n = (x ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
         ctx.save_for_backward(a)
-        ctx.p, ctx.norm = p, n
+        ctx.p, ctx.norm, ctx.dim = p, n, dim
         return n if keepdim else n.reshape([s for i, s in enumerate(n.shape) if not (axes is None or i in axes)])
 
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
         p, n = ctx.p, Tensor._from(ctx.norm, a._backend)
+        if is_grad_enabled() and p not in (0, 1):  # create_graph: the norm itself as a graph, differentiable again
+            n = Norm.apply(a, p, ctx.dim, True)
         g = grad.reshape(n.shape)
         if p == 0:
             return g * 0 * a, None, None, None
@@ -526,13 +555,17 @@ linalg = types.SimpleNamespace(cross=lambda input, other, *, dim=-1: _cross(inpu
 
 
 def torch_all(input, dim=None, keepdim=False):
-    """True where every element (along dim) is nonzero: a bool tensor."""
-    return Tensor._from(np.asarray(input._arr.all(axis=dim, keepdims=keepdim)), input._backend)
+    """True where every element (along dim) is nonzero: a bool tensor (uint8 for uint8, as PyTorch)."""
+    return _uint8_stays(input, np.asarray(input._arr.all(axis=dim, keepdims=keepdim)))
+
+
+def _uint8_stays(input, result):
+    return Tensor._from(result.astype(np.uint8) if input._arr.dtype == np.uint8 else result, input._backend)
 
 
 def torch_any(input, dim=None, keepdim=False):
-    """True where some element (along dim) is nonzero: a bool tensor."""
-    return Tensor._from(np.asarray(input._arr.any(axis=dim, keepdims=keepdim)), input._backend)
+    """True where some element (along dim) is nonzero: a bool tensor (uint8 for uint8, as PyTorch)."""
+    return _uint8_stays(input, np.asarray(input._arr.any(axis=dim, keepdims=keepdim)))
 
 
 Tensor.all, Tensor.any = torch_all, torch_any
@@ -545,10 +578,22 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     if not input.is_floating_point():
         raise NotImplementedError(f'"histogramdd" not implemented for \'{storage.torch_name(input.dtype)}\'')
     x, xp = input._arr.reshape(-1), input._backend.xp
-    lo, hi = range if range is not None else (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
-    edges = bins._arr if isinstance(bins, Tensor) else xp.linspace(lo, hi, int(bins) + 1).astype(x.dtype)
-    w = None if weight is None else weight._arr.reshape(-1)
-    hist, edges = xp.histogram(x, edges, weights=w, density=density)
+    w = None if weight is None else _histogram_weight(input, weight)
+    if isinstance(bins, Tensor):
+        edges = bins._arr
+    else:
+        _check_bins(bins)
+        lo, hi = map(float, range) if range is not None else (float(x.min()), float(x.max())) if x.size else (0., 1.)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not finite")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} max {hi:g} for "
+                               f"dimension 0")
+        if lo == hi:  # a single value (or range): a bin of width 1 around it, as PyTorch
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = xp.linspace(lo, hi, int(bins) + 1).astype(x.dtype)
+    keep = ~xp.isnan(x)  # NaN lies in no bin (reached only with an explicit range or edges)
+    hist, edges = xp.histogram(x[keep], edges, weights=None if w is None else w[keep], density=density)
     return histogram_result(Tensor._from(hist.astype(x.dtype), input._backend),
                             Tensor._from(edges.astype(x.dtype), input._backend))
 
@@ -558,13 +603,38 @@ def histc(input, bins=100, min=0, max=0):
     outside are left out. A float tensor of input's dtype."""
     if not input.is_floating_point():
         raise NotImplementedError(f'"histogram_cpu" not implemented for \'{storage.torch_name(input.dtype)}\'')
-    x = input._arr.reshape(-1)
-    lo, hi = (float(min), float(max)) if (min, max) != (0, 0) else (float(x.min()), float(x.max()))
+    x, xp = input._arr.reshape(-1), input._backend.xp
+    _check_bins(bins)
+    lo, hi, nan = float(min), float(max), "nan"
+    if lo == hi and x.size:  # min == max (both 0 by default): the data's own range
+        lo, hi, nan = float(x.min()), float(x.max()), "-nan"  # C prints a min over NaNs as -nan
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = (nan if math.isnan(v) else f"{v:g}" for v in (lo, hi))
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    xp = input._backend.xp
-    hist, _ = xp.histogram(x, xp.linspace(lo, hi, int(bins) + 1))
+    hist, _ = xp.histogram(x[~xp.isnan(x)], xp.linspace(lo, hi, int(bins) + 1))
     return Tensor._from(hist.astype(x.dtype), input._backend)
+
+
+def _check_bins(bins):
+    if int(bins) <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {int(bins)} for dimension 0")
+
+
+def _histogram_weight(input, weight):
+    c_name = lambda d: _TORCH_NAMES[np.dtype(d.name)][1]  # 'float', 'double', 'long int'
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
+                           f"have the same dtype, but got input({c_name(input.dtype)}), and "
+                           f"weight({c_name(weight.dtype)})")
+    if weight.numel() != input.numel():
+        raise RuntimeError(f"torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                           f"input tensor excluding its innermost dimension, but got input with shape "
+                           f"[{input.numel()}, 1] and weight with shape {list(weight.shape)}")
+    return weight._arr.reshape(-1)
 
 
 Tensor.histc = histc
@@ -574,6 +644,8 @@ def _keepdims_alias(fn):
     """PyTorch accepts NumPy's spelling keepdims= for keepdim= on its reductions."""
     @functools.wraps(fn)
     def reduction(*args, keepdims=None, **kwargs):
+        if keepdims is not None and "keepdim" in kwargs:  # both spellings: PyTorch's TypeError
+            raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'keepdims'")
         if keepdims is not None:
             kwargs["keepdim"] = keepdims
         return fn(*args, **kwargs)
@@ -692,3 +764,5 @@ matmul.__name__ = "matmul"
     _out_form(f.__name__, f) for f in (_ops.abs, ceil, floor, torch_round, _ops.clamp, _ops.sin, _ops.cos, _ops.exp,
                                        _ops.log, _ops.sqrt, _ops.tanh, _ops.sigmoid, asin, acos, atan, sign, prod,
                                        sum, mean, _ops.maximum, _ops.minimum, _ops.pow, bitwise_xor, eq))
+torch_all, torch_any, norm, histc = (_out_form(n, f) for n, f in zip(("all", "any", "norm", "histc"),
+                                                                   (torch_all, torch_any, norm, histc)))

@@ -628,10 +628,10 @@ class _TensorMoreOps:
         return _no_grad_binary(np.remainder, self, other)
 
     def __and__(self, other):
-        return _no_grad_binary(np.logical_and if self.dtype is storage.bool_ else np.bitwise_and, self, other)
+        return _no_grad_binary(np.bitwise_and, self, other)  # on bools: and; bool with int: int, as torch
 
     def __or__(self, other):
-        return _no_grad_binary(np.logical_or if self.dtype is storage.bool_ else np.bitwise_or, self, other)
+        return _no_grad_binary(np.bitwise_or, self, other)
 
     def __invert__(self):
         return Tensor._from(np.logical_not(self._arr) if self._arr.dtype == np.bool_ else ~self._arr, self._backend)

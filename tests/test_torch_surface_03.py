@@ -560,3 +560,325 @@ def test_the_breadth_stays_on_the_device():
     out = cl.zeros(0).to("sim")
     cl.add(x.detach(), 1, out=out)
     assert out.device.type == "sim" and np.allclose(out.cpu().tolist(), base + 1)
+
+
+# --- hostile tester's findings (issue 18, fixA) ---
+
+@pytest.mark.parametrize("which", ["jacobian", "hessian", "vjp", "jvp"])
+def test_autograd_functional_records_under_no_grad(which):
+    """torch.autograd.functional turns grad on inside: under no_grad the derivatives are not zeros."""
+    x = [1.0, 2.0, 3.0]
+    results = []
+    for lib in (cl, torch):
+        F = lib.autograd.functional
+        xt, v = lib.tensor(x), lib.tensor([1.0, -1.0, 0.5])
+        with lib.no_grad():
+            out = {"jacobian": lambda: F.jacobian(lambda a: a ** 2, xt),
+                   "hessian": lambda: F.hessian(lambda a: (a ** 3).sum(), xt),
+                   "vjp": lambda: F.vjp(lambda a: a ** 2, xt, v)[1],
+                   "jvp": lambda: F.jvp(lambda a: a ** 2, xt, v)[1]}[which]()
+            assert not lib.is_grad_enabled()
+        results.append(out)
+    same(*results)
+    assert results[0].abs().sum().item() > 0
+
+
+@pytest.mark.parametrize("values", [[2.0, 1.0, 3.0], [2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [1.5]])
+def test_prod_second_derivative(values):
+    """prod's backward is a graph under create_graph: the hessian is not zero (exact with zeros)."""
+    same(cl.autograd.functional.hessian(lambda x: x.prod(), cl.tensor(values)),
+         torch.autograd.functional.hessian(lambda x: x.prod(), torch.tensor(values)))
+    x = cl.tensor(values, requires_grad=True)
+    g, = cl.autograd.grad(x.prod(), x, create_graph=True)
+    assert g.requires_grad
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_prod_along_dim_second_derivative(dim, keepdim):
+    a = rng.standard_normal((2, 3, 4))
+    a[0, 1, 2] = 0.0
+    f = lambda lib: (lambda x: (x.prod(dim, keepdim=keepdim) ** 2).sum())
+    same(cl.autograd.functional.hessian(f(cl), cl.tensor(a)),
+         torch.autograd.functional.hessian(f(torch), torch.tensor(a)), atol=1e-9)
+
+
+@pytest.mark.parametrize("p", [2, 3, 1.5, 1, math.inf, "fro"])
+@pytest.mark.parametrize("dim", [None, 1, (0, 1)])
+def test_norm_second_derivative(p, dim):
+    a = rng.standard_normal((3, 4))
+    f = lambda x: (x.norm(p) if dim is None else x.norm(p, dim=dim)).pow(2).sum()
+    ours = cl.autograd.functional.hessian(f, cl.tensor(a))
+    same(ours, torch.autograd.functional.hessian(f, torch.tensor(a)), atol=1e-9)
+    if p == 2 and dim is None:  # the math: d2 |x| / dx dx = (I - x x^T / |x|^2) / |x|
+        h = cl.autograd.functional.hessian(lambda x: x.norm(), cl.tensor(a[0]))
+        n = np.linalg.norm(a[0])
+        assert np.allclose(h.numpy(), (np.eye(4) - np.outer(a[0], a[0]) / n ** 2) / n)
+
+
+@pytest.mark.parametrize("op", ["and", "or", "xor"])
+@pytest.mark.parametrize("pair", ["bool_int", "int_bool", "bool_num", "num_bool", "bool_bool", "uint8_bool",
+                                  "bool_true", "int8_big"])
+def test_bitwise_promotes_bool_with_int_as_torch(op, pair):
+    def operands(lib):
+        b, i = lib.tensor([True, False, True]), lib.tensor([2, 3, 5])
+        return {"bool_int": (b, i), "int_bool": (i, b), "bool_num": (b, 3), "num_bool": (3, b),
+                "bool_bool": (b, lib.tensor([True, True, False])), "bool_true": (b, True),
+                "uint8_bool": (lib.tensor([1, 2, 3], dtype=lib.uint8), b),
+                "int8_big": (lib.tensor([1, 2, 3], dtype=lib.int8), 300)}[pair]
+    f = {"and": lambda x, y: x & y, "or": lambda x, y: x | y, "xor": lambda x, y: x ^ y}[op]
+    same(f(*operands(cl)), f(*operands(torch)))
+    if not isinstance(operands(cl)[0], int):
+        fn = "bitwise_" + op
+        same(getattr(cl, fn)(*operands(cl)), getattr(torch, fn)(*operands(torch)))
+
+
+def test_bitwise_refuses_floats_as_torch():
+    for lib in (cl, torch):
+        b = lib.tensor([True, False])
+        for f in (lambda: b & 2.5, lambda: lib.tensor([1.0]) | b, lambda: lib.bitwise_xor(b, 1.5)):
+            with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+                f()
+
+
+@pytest.mark.parametrize("args", ["tuple", "Size", "empty_tuple", "nested_tuple", "Size0"])
+@pytest.mark.parametrize("ctor", ["Tensor", "FloatTensor", "LongTensor"])
+def test_legacy_constructor_tuple_is_data_size_is_shape(args, ctor):
+    def make(lib):
+        a = {"tuple": ((2, 3),), "Size": (lib.Size([2, 3]),), "empty_tuple": ((),),
+             "nested_tuple": (((1, 2), (3, 4)),), "Size0": (lib.Size([]),)}[args]
+        return getattr(lib, ctor)(*a)
+    ours, theirs = make(cl), make(torch)
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == getattr(cl, str(theirs.dtype).split(".")[-1])
+    if args not in ("Size", "Size0"):  # a Size gives uninitialised memory: only its shape and dtype are PyTorch's
+        same(ours, theirs)
+
+
+def test_legacy_constructor_ignores_the_default_device():
+    from course_lib import devices
+    devices.register_backend(devices.Backend("twin", np))
+    try:
+        cl.set_default_device("twin")
+        for t in (cl.Tensor([1.0, 2.0]), cl.Tensor(2), cl.FloatTensor([1.0]), cl.Tensor(cl.Size([2])), cl.Tensor()):
+            assert str(t.device) == "cpu"
+        assert str(cl.Tensor([1.0], device="twin").device) == "twin"
+        assert str(cl.zeros(2).device) == "twin"
+    finally:
+        cl.set_default_device(None)
+        devices._BACKENDS.pop("twin", None)
+    torch.set_default_device("meta")
+    try:
+        for t in (torch.Tensor([1.0, 2.0]), torch.Tensor(2), torch.FloatTensor([1.0]), torch.Tensor(torch.Size([2]))):
+            assert t.device.type == "cpu"
+    finally:
+        torch.set_default_device(None)
+
+
+def _histogram_cases(lib):
+    """The hostile tester's histogram / histc inputs: non-finite data or range, min == max, constant or empty
+    data, bad bins, reversed ranges, weights of another dtype or shape."""
+    t = lib.tensor
+    return {
+        "histc inf data": lambda: lib.histc(t([1., math.inf]), bins=4),
+        "histc nan data": lambda: lib.histc(t([1., math.nan]), bins=4),
+        "histc nan first": lambda: lib.histc(t([math.nan, 1.]), bins=4),
+        "histc -inf data": lambda: lib.histc(t([-math.inf, 1.]), bins=4),
+        "histc inf range": lambda: lib.histc(t([1., 2.]), bins=4, min=1, max=math.inf),
+        "histc nan range": lambda: lib.histc(t([1., 2.]), bins=4, min=math.nan, max=2),
+        "histc inf data explicit range": lambda: lib.histc(t([1., math.inf, 1.5]), bins=4, min=0, max=2),
+        "histc nan data explicit range": lambda: lib.histc(t([1., math.nan, 1.5]), bins=4, min=0, max=2),
+        "histc min==max": lambda: lib.histc(t([1., 2, 5]), bins=4, min=2, max=2),
+        "histc const": lambda: lib.histc(t([3., 3, 3]), bins=4),
+        "histc bins0": lambda: lib.histc(t([1., 2]), bins=0),
+        "histc bins-1": lambda: lib.histc(t([1., 2]), bins=-1),
+        "histc reversed": lambda: lib.histc(t([1., 2]), bins=3, min=3, max=1),
+        "histc empty": lambda: lib.histc(t([]), bins=3),
+        "histc empty range": lambda: lib.histc(t([]), bins=3, min=1, max=2),
+        "histc method": lambda: t([0.5, 1.5, 2.5]).histc(3, 0, 3),
+        "hist inf data": lambda: lib.histogram(t([1., math.inf]), bins=4),
+        "hist nan data": lambda: lib.histogram(t([1., math.nan]), bins=4),
+        "hist inf range": lambda: lib.histogram(t([1., 2.]), bins=4, range=(1., math.inf)),
+        "hist inf data range": lambda: lib.histogram(t([1., math.inf, 1.5]), bins=4, range=(0., 2.)),
+        "hist nan data range": lambda: lib.histogram(t([1., math.nan, 1.5]), bins=4, range=(0., 2.)),
+        "hist const": lambda: lib.histogram(t([3., 3, 3]), bins=4),
+        "hist const0": lambda: lib.histogram(t([0., 0]), bins=2),
+        "hist range eq": lambda: lib.histogram(t([1., 2, 5]), bins=4, range=(2., 2.)),
+        "hist bins0": lambda: lib.histogram(t([1., 2]), bins=0),
+        "hist reversed": lambda: lib.histogram(t([1., 2]), bins=3, range=(3., 1.)),
+        "hist empty": lambda: lib.histogram(t([]), bins=3),
+        "hist weight dtype": lambda: lib.histogram(t([1., 2]), bins=3, weight=t([1., 2], dtype=lib.float64)),
+        "hist weight int": lambda: lib.histogram(t([1., 2]), bins=3, weight=t([1, 2])),
+        "hist weight shape": lambda: lib.histogram(t([1., 2]), bins=3, weight=t([1., 2, 3])),
+        "hist weight ok": lambda: lib.histogram(t([1., 2, 2.5]), bins=3, weight=t([1., 2, 0.5])),
+        "hist weight 2d": lambda: lib.histogram(t([[1., 2], [3, 4]]), bins=2, weight=t([[1., 2], [3, 4]])),
+        "hist edges ok": lambda: lib.histogram(t([1., 2, 3]), bins=t([0., 2, 3])),
+        "hist f64": lambda: lib.histogram(t([1., 2], dtype=lib.float64), bins=2),
+        "hist density": lambda: lib.histogram(t([1., 2, 2, 3]), bins=2, density=True),
+    }
+
+
+@pytest.mark.parametrize("case", list(_histogram_cases(torch)))
+def test_histogram_and_histc_edge_cases_as_torch(case):
+    def run(lib):
+        try:
+            return _histogram_cases(lib)[case]()
+        except Exception as e:
+            return type(e), str(e).splitlines()[0]
+    ours, theirs = run(cl), run(torch)
+    if isinstance(theirs, tuple) and isinstance(theirs[0], type):
+        assert ours == theirs
+    else:
+        same(ours, theirs)
+
+
+def test_profiler_records_only_its_own_thread():
+    """PyTorch's profiler records the ops of the thread that profiles; ours recorded every thread's."""
+    import threading
+    import time as _time
+    for lib in (cl, torch):
+        stop = threading.Event()
+
+        def busy():
+            while not stop.is_set():
+                lib.ones(2) * 3
+        worker = threading.Thread(target=busy)
+        worker.start()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with lib.autograd.profiler.profile() as prof:
+                    _time.sleep(0.05)
+        finally:
+            stop.set()
+            worker.join()
+        assert len(prof.function_events) == 0, lib
+
+
+def test_profiler_overlapping_threads_leave_no_hook():
+    import threading
+    first_in, second_in = threading.Event(), threading.Event()
+    errors = []
+
+    def a():
+        try:
+            with cl.autograd.profiler.profile() as p:
+                cl.ones(2) + 1
+                first_in.set()
+                second_in.wait(5)
+            assert [e.name for e in p.function_events] == ["aten::add"]
+        except Exception as e:  # pragma: no cover
+            errors.append(e)
+
+    def b():
+        try:
+            first_in.wait(5)
+            with cl.autograd.profiler.profile() as p:
+                cl.ones(2) * 2
+                second_in.set()
+                _time_sleep(0.05)
+            assert [e.name for e in p.function_events] == ["aten::mul"]
+        except Exception as e:  # pragma: no cover
+            errors.append(e)
+    import time
+    _time_sleep = time.sleep
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    [t.start() for t in threads]
+    [t.join(10) for t in threads]
+    assert not errors and cl.autograd.Function._profiler is None
+
+
+def test_nested_profiles_and_torch_profiler_module():
+    with cl.autograd.profiler.profile() as outer:
+        cl.ones(2) + 1
+        with cl.autograd.profiler.profile() as inner:
+            cl.ones(2) * 3
+    assert [e.name for e in inner.function_events] == ["aten::mul"]
+    assert sorted(e.name for e in outer.function_events) == ["aten::add", "aten::mul"]  # the outer keeps the inner's
+    assert cl.autograd.Function._profiler is None
+    from course_lib.profiler import profile as cl_profile
+    from torch.profiler import profile as torch_profile  # noqa: F401 (PyTorch has it as a module too)
+    assert cl_profile is cl.autograd.profiler.profile
+
+
+_JVP_FUNCTIONS = {
+    "square": lambda L: (lambda x: x ** 2),
+    "exp_times_sum": lambda L: (lambda x: x.exp() * x.sum()),
+    "matmul_tanh": lambda L: (lambda x: (x.reshape(2, 3) @ x.reshape(3, 2)).tanh()),
+    "prod": lambda L: (lambda x: x.prod()),
+    "norm": lambda L: (lambda x: x.norm()),
+    "relu_sigmoid": lambda L: (lambda x: x.relu().sigmoid()),
+    "softmax": lambda L: (lambda x: L.softmax(x, 0)),
+    "constant": lambda L: (lambda x: L.ones(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(_JVP_FUNCTIONS))
+def test_jvp_by_double_backward_matches_torch(name, monkeypatch):
+    """jvp costs two backward passes (no Jacobian is built), and its values are torch's."""
+    from course_lib import autograd_extras
+    monkeypatch.setattr(autograd_extras, "jacobian", lambda *a, **k: pytest.fail("jvp built the Jacobian"))
+    a, v = rng.standard_normal(6), rng.standard_normal(6)
+    ours = cl.autograd.functional.jvp(_JVP_FUNCTIONS[name](cl), cl.tensor(a), cl.tensor(v))
+    theirs = torch.autograd.functional.jvp(_JVP_FUNCTIONS[name](torch), torch.tensor(a), torch.tensor(v))
+    same(ours, theirs, atol=1e-9)
+    assert not ours[1].requires_grad
+
+
+def test_jvp_tuples_and_create_graph_as_torch():
+    a, b, v, w = (rng.standard_normal(3) for _ in range(4))
+    f = lambda x, y: (x * y, x.sin() + y)  # noqa: E731
+    ours = cl.autograd.functional.jvp(f, (cl.tensor(a), cl.tensor(b)), (cl.tensor(v), cl.tensor(w)))
+    theirs = torch.autograd.functional.jvp(f, (torch.tensor(a), torch.tensor(b)), (torch.tensor(v), torch.tensor(w)))
+    same(ours, theirs, atol=1e-9)
+    x = cl.tensor(a, requires_grad=True)
+    _, jv = cl.autograd.functional.jvp(lambda t: t ** 3, x, cl.tensor(v), create_graph=True)
+    xt = torch.tensor(a, requires_grad=True)
+    _, jvt = torch.autograd.functional.jvp(lambda t: t ** 3, xt, torch.tensor(v), create_graph=True)
+    assert jv.requires_grad and jvt.requires_grad
+    same(cl.autograd.grad(jv.sum(), x)[0], torch.autograd.grad(jvt.sum(), xt)[0], atol=1e-9)  # 6 x v
+
+
+def _small_cases(lib):
+    t = lib.tensor
+    u = t([0, 2, 3], dtype=lib.uint8)
+    return {
+        "all_uint8": lambda: u.all(), "any_uint8": lambda: u.any(), "all_uint8_dim": lambda: lib.all(u.reshape(1, 3), dim=1),
+        "any_uint8_dim": lambda: u.reshape(3, 1).any(1, keepdim=True), "all_int": lambda: t([1, 2]).all(),
+        "unique_nan": lambda: lib.unique(t([math.nan, 1.0, math.nan])),
+        "unique_nan_counts": lambda: lib.unique(t([math.nan, 1.0, math.nan, 1.0]), return_inverse=True,
+                                                return_counts=True),
+        "sum_both_spellings": lambda: t([1.0, 2.0]).sum(0, keepdim=True, keepdims=True),
+        "torch_sum_both_spellings": lambda: lib.sum(t([1.0, 2.0]), 0, keepdim=True, keepdims=True),
+        "floor_bool": lambda: t([True]).floor(), "ceil_bool": lambda: t([True]).ceil(),
+        "round_bool": lambda: t([True]).round(), "trunc_bool": lambda: t([True]).trunc(),
+        "floor_int": lambda: t([1, 2]).floor(), "mm_bool": lambda: t([[True]]).mm(t([[True]])),
+        "mm_int": lambda: t([[1, 2]]).mm(t([[1], [2]])),
+    }
+
+
+@pytest.mark.parametrize("case", list(_small_cases(torch)))
+def test_small_findings_as_torch(case):
+    """any/all keep uint8, unique keeps NaNs apart, keepdim= with keepdims= refused, no bool kernels for
+    floor/ceil/round/trunc/mm: as torch (values, dtypes, error kinds and messages)."""
+    def run(lib):
+        try:
+            return _small_cases(lib)[case]()
+        except Exception as e:
+            return type(e), str(e).splitlines()[0]
+    ours, theirs = run(cl), run(torch)
+    if isinstance(theirs, tuple) and isinstance(theirs[0], type):
+        assert ours == theirs
+    else:
+        same(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["all", "any", "norm", "histc"])
+def test_out_on_all_any_norm_histc(name):
+    def run(lib):
+        x = lib.tensor([1.0, 0.0, 4.0] if name != "norm" else [3.0, 4.0])
+        out = lib.empty(0, dtype=lib.bool if name in ("all", "any") else lib.float32)
+        kwargs = {"bins": 2} if name == "histc" else {}
+        got = getattr(lib, name)(x, out=out, **kwargs)
+        assert got is out
+        return out
+    same(run(cl), run(torch))
