@@ -34,6 +34,8 @@ __all__ = [
     "KVCache",
     "MODEL_SOURCES",
     "build_under",
+    "FusedAttention",
+    "FusedLayerNorm",
 ]
 
 
@@ -634,3 +636,180 @@ class _EmbeddingFull:
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
                    _freeze=freeze)
+
+
+from course_lib.autograd import is_grad_enabled
+from course_lib.exercise import runs_reference
+
+
+def _max_over_keys(xp, s):
+    """The largest score of each query, over axis -2 of s (keys x queries), by halving: NumPy's max along an
+    axis is several times slower than element-wise maximum on these short rows."""
+    n = s.shape[-2]
+    if n == 1:
+        return s.copy()
+    while n > 1:
+        h = n // 2
+        top = xp.maximum(s[..., :h, :], s[..., h:2 * h, :])
+        if n % 2:  # the odd one left over joins the first row
+            xp.maximum(top[..., :1, :], s[..., 2 * h:, :], out=top[..., :1, :])
+        s, n = top, h
+    return s
+
+
+class FusedAttention(Function):
+    """softmax(q kᵀ·scale + mask) v as ONE node, forward and backward on the arrays (PyTorch's CPU attention is
+    one node too). The scores are held transposed, keys x queries, so that the reductions over the keys run along
+    axis -2, where NumPy adds and compares whole rows at once. `mask` is an additive array (0 where a query may
+    attend, -inf where not), keys x queries, or None. A query whose every key is masked gets weights 0, as in
+    PyTorch's fused kernel."""
+
+    _keeps = True  # backward reads ctx.weights
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale):
+        xp = xp_of(q)
+        s = xp.matmul(array_of(k), xp.swapaxes(array_of(q), -1, -2))  # (..., S, L): sᵀ
+        s *= scale
+        if mask is not None:
+            s += mask
+        top = _max_over_keys(xp, s)
+        top[top == -math.inf] = 0  # a fully masked query: exp(-inf - 0) = 0 for every key, not NaN
+        s -= top
+        xp.exp(s, out=s)
+        total = xp.matmul(xp.ones((1, s.shape[-2]), dtype=s.dtype), s)  # Σ over the keys, as one BLAS product
+        total[total == 0] = 1
+        s /= total  # s holds the weights now, transposed
+        ctx.save_for_backward(q, k, v)
+        ctx.weights, ctx.scale, ctx.mask = s, scale, mask
+        return xp.matmul(xp.swapaxes(s, -1, -2), array_of(v))
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v = ctx.saved_tensors
+        if is_grad_enabled():  # create_graph: the same gradients from tensor ops, so that they have a graph too
+            scores = (q @ k.transpose(-2, -1)) * ctx.scale
+            if ctx.mask is not None:
+                scores = scores + tensor_of(xp_of(q).swapaxes(ctx.mask, -1, -2), backend_of(q))
+            p = scores.softmax(-1)
+            dp = grad @ v.transpose(-2, -1)
+            ds = p * (dp - (dp * p).sum(-1, keepdim=True)) * ctx.scale
+            return ds @ k, ds.transpose(-2, -1) @ q, p.transpose(-2, -1) @ grad, None, None
+        xp, p, g, b = xp_of(grad), ctx.weights, array_of(grad), backend_of(grad)  # p: weights, keys x queries
+        need_q, need_k, need_v = ctx.needs_input_grad[:3]
+        dv = tensor_of(xp.matmul(p, g), b) if need_v else None
+        ds = xp.matmul(array_of(v), xp.swapaxes(g, -1, -2))  # dL/dweights (transposed), then through softmax:
+        ds -= xp.matmul(xp.ones((1, p.shape[-2]), dtype=p.dtype), ds * p)  # ds = p (dp - Σ dp·p), times the scale
+        ds *= p
+        ds *= ctx.scale
+        dq = tensor_of(xp.matmul(xp.swapaxes(ds, -1, -2), array_of(k)), b) if need_q else None
+        dk = tensor_of(xp.matmul(ds, array_of(q)), b) if need_k else None
+        return dq, dk, dv, None, None
+
+
+FusedAttention._torch_name = "ScaledDotProductFlashAttentionForCpuBackward0"
+_attention_composed = scaled_dot_product_attention  # the core version: what runs when the fused node cannot
+
+
+def _additive_mask(query, key, attn_mask, is_causal):
+    """The mask as an array to add to the transposed scores (keys x queries; None: no mask), or False when the
+    fused node cannot take it."""
+    xp, L, S = xp_of(query), query.shape[-2], key.shape[-2]
+    if is_causal:  # the learner's causal scores (exercise) run, when written, through the core version
+        if attn_mask is not None or not runs_reference("transformer:causal_attention_scores"):
+            return False
+        return xp.tril(xp.full((S, L), -math.inf, dtype=array_of(query).dtype), -1)  # key j after query i: -inf
+    if attn_mask is None:
+        return None
+    shape = tuple(attn_mask.shape)
+    if (not isinstance(attn_mask, torch.Tensor) or attn_mask.requires_grad or attn_mask.device != query.device
+            or len(shape) > query.ndim or any(m not in (1, n) for m, n in zip(shape[::-1], (S, L, *query.shape[-3::-1])))):
+        return False
+    if attn_mask.dtype is torch.bool:
+        mask = xp.where(array_of(attn_mask), 0.0, -math.inf).astype(array_of(query).dtype)
+    elif attn_mask.dtype is query.dtype:
+        mask = array_of(attn_mask)
+    else:
+        return False
+    return xp.swapaxes(mask.reshape((1,) * (2 - mask.ndim) + mask.shape), -1, -2)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(q kᵀ · scale + mask) v (PyTorch's signature): one fused node when it can (same dtype and batch
+    shape for q, k, v, no dropout), else the core version built from tensor ops, which also gives the errors."""
+    fits = (all(isinstance(t, torch.Tensor) for t in (query, key, value)) and dropout_p == 0 and query.ndim >= 2
+            and query.dtype is key.dtype is value.dtype and query.dtype in (torch.float32, torch.float64)
+            and query.device == key.device == value.device and key.ndim == value.ndim == query.ndim
+            and query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
+            and query.shape[-1] == key.shape[-1] and key.shape[-2] == value.shape[-2] > 0 and query.shape[-2] > 0)
+    mask = _additive_mask(query, key, attn_mask, is_causal) if fits else False
+    if mask is False:
+        return _attention_composed(query, key, value, attn_mask, dropout_p, is_causal, scale)
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    return FusedAttention.apply(query, key, value, mask, scale)
+
+
+class FusedLayerNorm(LayerNormFunction):
+    """LayerNorm as one node on the arrays, forward and backward, with each row's mean taken as a matrix product
+    (rows @ 1/D: one BLAS call, faster than NumPy's per-row sum). Under create_graph, x̂ and rstd are recomputed
+    from x with tensor ops, so a second derivative sees how they depend on x; the formula that then runs is
+    LayerNormFunction.backward, yours once you have written it."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, normalized_shape, eps):
+        a, xp, b = array_of(x), xp_of(x), backend_of(x)
+        D = math.prod(normalized_shape)
+        rows, mean_of = a.reshape(-1, D), xp.full((D, 1), 1 / D, dtype=a.dtype)
+        xhat = rows - rows @ mean_of
+        rstd = (xhat * xhat) @ mean_of
+        rstd += eps
+        xp.sqrt(rstd, out=rstd)
+        xp.reciprocal(rstd, out=rstd)
+        xhat *= rstd
+        ctx.save_for_backward(x)
+        ctx.xhat, ctx.rstd = tensor_of(xhat.reshape(a.shape), b), tensor_of(rstd.reshape(*a.shape[:a.ndim - len(normalized_shape)], *[1] * len(normalized_shape)), b)
+        ctx.dims = tuple(range(a.ndim - len(normalized_shape), a.ndim))
+        ctx.weight, ctx.has_bias, ctx.eps = weight, bias is not None, eps
+        out = xhat if weight is None else xhat * array_of(weight).reshape(-1)
+        if bias is not None:
+            out += array_of(bias).reshape(-1)
+        return out.reshape(a.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if is_grad_enabled():  # create_graph: x̂ and rstd as functions of x, then the installed formula
+            (x,) = ctx.saved_tensors
+            centered = x - x.mean(ctx.dims, keepdim=True)
+            ctx.rstd = 1 / ((centered * centered).mean(ctx.dims, keepdim=True) + ctx.eps).sqrt()
+            ctx.xhat = centered * ctx.rstd
+            return LayerNormFunction.backward(ctx, grad)
+        if not runs_reference("transformer:LayerNormFunction.backward"):
+            return LayerNormFunction.backward(ctx, grad)  # your backward, once it has passed its check
+        xp, b, (need_x, need_w, need_b) = xp_of(grad), backend_of(grad), ctx.needs_input_grad[:3]
+        xhat, D = array_of(ctx.xhat), math.prod(ctx.xhat.shape[d] for d in ctx.dims)
+        g, xhat, rstd = array_of(grad).reshape(-1, D), xhat.reshape(-1, D), array_of(ctx.rstd).reshape(-1, 1)
+        dw = tensor_of((g * xhat).sum(0).reshape(ctx.weight.shape), b) if need_w else None
+        db = tensor_of(g.sum(0).reshape(ctx.weight.shape if ctx.weight is not None else -1), b) if need_b else None
+        if not need_x:
+            return None, dw, db, None, None
+        mean_of = xp.full((D, 1), 1 / D, dtype=g.dtype)
+        gw = g * array_of(ctx.weight).reshape(-1) if ctx.weight is not None else g.copy()
+        dx = gw - gw @ mean_of  # rstd (g - mean(g) - x̂ mean(g x̂)), g = grad · weight
+        dx -= xhat * ((gw * xhat) @ mean_of)
+        dx *= rstd
+        return tensor_of(dx.reshape(grad.shape), b), dw, db, None, None
+
+
+_layer_norm_composed = layer_norm  # the core version: the checks and errors, then one node
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """F.layer_norm: the core checks, then FusedLayerNorm for float32/float64 with weight and bias alike."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    same = all(t is None or (isinstance(t, torch.Tensor) and t.dtype is input.dtype and t.device == input.device)
+               for t in (weight, bias))
+    if not (isinstance(input, torch.Tensor) and input.dtype in (torch.float32, torch.float64) and same
+            and 0 < len(shape) <= input.ndim and tuple(input.shape[input.ndim - len(shape):]) == shape
+            and all(t is None or tuple(t.shape) == shape for t in (weight, bias))):
+        return _layer_norm_composed(input, normalized_shape, weight, bias, eps)
+    return FusedLayerNorm.apply(input, weight, bias, shape, eps)
