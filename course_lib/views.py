@@ -18,6 +18,7 @@ __all__ = [
     "cat",
     "Stack",
     "stack",
+    "Split",
     "AsStrided",
     "Unfold",
 ]
@@ -578,6 +579,32 @@ class _TensorViewNames:
 from course_lib.ops import _named  # noqa: E402  (PyTorch's node names: split, t(), squeeze ...)
 
 
+class Split(Function):
+    """split / chunk: the pieces are views of the input, made by ONE node with one output per piece (PyTorch's
+    SplitBackward0). Its backward joins the pieces' gradients along dim (zeros for a piece that got none) in one
+    pass; a node per piece would each scatter its gradient into a zero tensor of the input's size, and the engine
+    would then add those up."""
+
+    @staticmethod
+    def forward(ctx, a, sizes, dim):
+        ctx.sizes, ctx.dim, ctx.shape = sizes, dim, a.shape
+        pieces, start = [], 0
+        for k in sizes:
+            pieces.append(_view_output(a, StridedTensor.__getitem__(a, (slice(None),) * dim + (slice(start, start + k),)), ctx))
+            start += k
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        like = next(g for g in grads if g is not None)
+        filled = [g if g is not None else _zeros(ctx.shape[:ctx.dim] + (k,) + ctx.shape[ctx.dim + 1:], like)
+                  for g, k in zip(grads, ctx.sizes)]
+        return (filled[0] if len(filled) == 1 else Cat.apply(ctx.dim, *filled)), None, None
+
+
+Split._torch_name = "SplitBackward0"
+
+
 @_extend(Tensor)
 class _TensorMoreViews:
     """as_strided, unfold, split, chunk."""
@@ -607,12 +634,7 @@ class _TensorMoreViews:
             if builtins.sum(sizes) != n or builtins.any(k < 0 for k in sizes):
                 raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                                    f"at dimension {dim}), but got split_sizes={sizes}")
-        lead = (slice(None),) * dim
-        pieces, start = [], 0
-        for k in sizes:
-            pieces.append(_named(self[lead + (slice(start, start + k),)], "SplitBackward0"))
-            start += k
-        return tuple(pieces)
+        return Split.apply(self, tuple(sizes), dim)
 
     def chunk(self, chunks, dim=0):
         """`chunks` views along dim, each ceil(n / chunks) long (the last may be shorter, or missing)."""

@@ -29,9 +29,24 @@ def rerun(path: Path, timeout: int = 600) -> None:
                             resources={"metadata": {"path": str(path.parent)}})
     language_info = nb.metadata.get("language_info")
     client.execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
     if language_info is not None:  # the kernel's long form (patch version, lexer names) only adds diff noise
         nb.metadata["language_info"] = language_info
     nbformat.write(nb, path)
+
+
+def _coalesce_streams(outputs: list) -> list:
+    """One output per run of the same stream: a busy machine delivers one print's text in several messages."""
+    merged = []
+    for out in outputs:
+        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1]["text"] += out["text"]
+        else:
+            merged.append(out)
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
