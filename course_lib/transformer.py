@@ -788,8 +788,11 @@ class FusedLayerNorm(LayerNormFunction):
         xp, b, (need_x, need_w, need_b) = xp_of(grad), backend_of(grad), ctx.needs_input_grad[:3]
         xhat, D = array_of(ctx.xhat), math.prod(ctx.xhat.shape[d] for d in ctx.dims)
         g, xhat, rstd = array_of(grad).reshape(-1, D), xhat.reshape(-1, D), array_of(ctx.rstd).reshape(-1, 1)
-        dw = tensor_of((g * xhat).sum(0).reshape(ctx.weight.shape), b) if need_w else None
-        db = tensor_of(g.sum(0).reshape(ctx.weight.shape if ctx.weight is not None else -1), b) if need_b else None
+        over_rows = xp.ones(g.shape[0], dtype=g.dtype)  # column sums as one BLAS product
+        shape = tuple(ctx.xhat.shape[d] for d in ctx.dims)
+        fresh = lambda a: a if a.shape == shape else a.reshape(shape)  # no view: a leaf keeps it without a copy
+        dw = tensor_of(fresh(over_rows @ (g * xhat)), b) if need_w else None
+        db = tensor_of(fresh(over_rows @ g), b) if need_b else None
         if not need_x:
             return None, dw, db, None, None
         mean_of = xp.full((D, 1), 1 / D, dtype=g.dtype)
