@@ -16,7 +16,6 @@ __all__ = [
     "Clone",
     "backward",
     "grad",
-    "Variable",
 ]
 # Internal interface (used by later layers, not part of the learner's API): array_of, backend_of, xp_of, tensor_of,
 # mark_written.
@@ -794,84 +793,3 @@ def _not_a_tensor(node, i, g):
         message += (f": {node.name()}.backward returned an array for input {i}. backward works on Tensors (grad and "
                     "ctx.saved_tensors are Tensors): build the gradient with tensor operations, e.g. grad * b")
     return message
-
-
-_core_apply = Function.__dict__["apply"].__func__  # apply as the cells above left it
-
-
-@_extend(Function)
-class _FunctionLooksLikePyTorch:
-    """apply notes which arguments were tensors (what next_functions lists) and reports to a running profiler;
-    a node prints as PyTorch's, <AddBackward0 object at 0x...>."""
-
-    _profiler = None  # the running autograd.profiler.profile() (module autograd_extras), if any
-    _kinds = None  # per argument: was it a tensor? (set by apply on the nodes it records)
-    _scalars_shown = False  # Add, Mul, Sub, Div, Where: a number operand shows as (None, 0), as in PyTorch
-    _condition_first = False  # Where: its condition is not an operand that could carry a gradient
-
-    @classmethod
-    def apply(cls, *args):
-        prof = Function._profiler
-        out = _core_apply(cls, *args) if prof is None else prof.run(cls, _core_apply, args)
-        if type(out) is Tensor:
-            node = out.grad_fn
-        else:  # several outputs
-            node = next((o.grad_fn for o in out if isinstance(o, Tensor)), None) if type(out) is tuple else None
-        if node is not None and node._kinds is None:
-            node._kinds = tuple([isinstance(a, Tensor) for a in args])
-            node._retype()
-        return out
-
-    _named_types = {}  # (op class, PyTorch's name) -> the subclass a node of that op is shown as
-
-    def _retype(self):
-        """Make type(node).__name__ PyTorch's node name (MulBackward0, not Mul), as tutorials print it: the node
-        becomes an instance of a subclass of its op named so; isinstance(node, Mul) still holds."""
-        op = getattr(type(self), "_op_class", type(self))
-        name = self.name()
-        if name != type(self).__name__:
-            key = (op, name)
-            if key not in Function._named_types:
-                Function._named_types[key] = type(name, (op,), {"_op_class": op, "__module__": op.__module__,
-                                                                "__qualname__": name})
-            self.__class__ = Function._named_types[key]
-
-    @property
-    def next_functions(self):
-        """One (node, output number) per tensor operand, in operand order: (None, 0) where the operand does not
-        require grad. Numbers, dims and shapes are not operands; a number in + - * / shows as (None, 0) after
-        the tensor, where PyTorch (which makes it a tensor) shows it; `1 - x` (PyTorch's rsub) lists x alone."""
-        kinds = self._kinds or (True,) * len(self._next)
-        shown = []
-        for i, (is_tensor, e) in enumerate(zip(kinds, self._next)):
-            if i == 0 and self._condition_first:
-                continue
-            if e is not None:
-                shown.append((e[0].grad_fn or _Leaf(e[0]) if isinstance(e[0], Tensor) else e[0], e[2]))
-            elif is_tensor or (self._scalars_shown and kinds[0] or self._condition_first):  # a number second: x * 2, x - 1
-                shown.append((None, 0))
-        if self._scalars_shown and not kinds[0] and getattr(type(self), "_op_class", type(self)) in (Add, Mul):
-            shown.append((None, 0))  # 2 * x: PyTorch computes x * 2
-        return tuple(shown)
-
-    def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
-
-
-_Leaf.__repr__ = lambda self: f"<AccumulateGrad object at {hex(id(self))}>"
-_Leaf.next_functions = ()  # a leaf's node ends the chain
-_Leaf.__name__ = _Leaf.__qualname__ = "AccumulateGrad"  # type(node).__name__ as PyTorch's
-
-
-class _VariableType(type):
-    def __instancecheck__(cls, obj):  # isinstance(x, Variable) holds for every tensor, as in PyTorch
-        return isinstance(obj, Tensor)
-
-
-class Variable(metaclass=_VariableType):
-    """PyTorch's old wrapper, kept for old code: Variable(t, requires_grad=True) is a tensor sharing t's memory."""
-
-    def __new__(cls, data, requires_grad=False, volatile=False):
-        if not isinstance(data, Tensor):
-            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
-        return data.detach().requires_grad_(requires_grad)

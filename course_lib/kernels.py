@@ -24,8 +24,7 @@ __all__ = [
     "cat",
     "stack",
 ]
-# Internal interface (used by later layers, not part of the learner's API): usable_cpus, exp_inplace,
-# keep_freed_memory, ALLOCATOR_TUNED.
+# Internal interface (used by later layers, not part of the learner's API): usable_cpus, exp_inplace.
 
 
 import builtins
@@ -786,24 +785,3 @@ def matmul(a, b):
     if a.ndim > 2 or b.ndim > 2:
         broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())  # the batch dims must broadcast
     return np.matmul(a, b)
-
-
-import ctypes
-import os
-import sys
-
-
-def keep_freed_memory(mmap_threshold=64 << 20, trim_threshold=256 << 20):
-    """Ask glibc's malloc to keep freed blocks under `mmap_threshold` bytes for reuse, and to return free memory to
-    the OS only past `trim_threshold`. True when applied (Linux with glibc), False elsewhere or when opted out."""
-    if not sys.platform.startswith("linux") or os.environ.get("COURSE_LIB_KEEP_FREED_MEMORY", "1") == "0":
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # another C library (musl, ...): nothing to tune
-        return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
-    return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))
-
-
-ALLOCATOR_TUNED = keep_freed_memory()

@@ -21,6 +21,8 @@ __all__ = [
     "Conv2d",
     "MaxPool2d",
     "Identity",
+    "Dropout2d",
+    "AvgPool2d",
     "L1Loss",
     "SmoothL1Loss",
     "HuberLoss",
@@ -28,8 +30,6 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
-    "Dropout2d",
-    "AvgPool2d",
     "LeakyReLU",
     "ELU",
     "Softplus",
@@ -715,158 +715,6 @@ class Identity(Module):
 from course_lib.nn import containers, device_dtype  # noqa: E402,F401
 
 
-class _Loss(Module):
-    """What every loss layer keeps: its reduction (PyTorch's old size_average/reduce flags mapped onto one)."""
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        Module.__init__(self)
-        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
-
-
-class L1Loss(_Loss):
-    """Mean absolute error |x - y|."""
-
-    def forward(self, input, target):
-        return F.l1_loss(input, target, reduction=self.reduction)
-
-
-class SmoothL1Loss(_Loss):
-    """Squared below beta, absolute above it."""
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
-        _Loss.__init__(self, size_average, reduce, reduction)
-        self.beta = beta
-
-    def forward(self, input, target):
-        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
-
-
-class HuberLoss(_Loss):
-    """Squared below delta, delta times absolute above it."""
-
-    def __init__(self, reduction="mean", delta=1.0):
-        _Loss.__init__(self, reduction=reduction)
-        self.delta = delta
-
-    def forward(self, input, target):
-        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
-
-
-class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities; the optional weight is a buffer (state, not learned)."""
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
-        _Loss.__init__(self, size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
-
-    def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
-
-
-class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits (sigmoid built in, stable); weight and pos_weight are buffers."""
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
-        _Loss.__init__(self, size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
-        self.register_buffer("pos_weight", pos_weight)
-
-    def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
-                                                  pos_weight=self.pos_weight)
-
-
-@_extend(MSELoss)
-class _MSELossTorchSignature:
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):  # PyTorch's full signature
-        Module.__init__(self)
-        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
-
-
-@_extend(NLLLoss)
-class _NLLLossTorchSignature:
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-        Module.__init__(self)
-        self.register_buffer("weight", weight)
-        self.ignore_index, self.reduction = ignore_index, F._legacy_reduction(size_average, reduce, reduction)
-
-
-@_extend(CrossEntropyLoss)
-class _CrossEntropyLossSmoothing:
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                 label_smoothing=0.0):
-        NLLLoss.__init__(self, weight, size_average, ignore_index, reduce, reduction)
-        self.label_smoothing = label_smoothing
-
-    def forward(self, input, target):
-        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
-                               label_smoothing=self.label_smoothing)
-
-
-from course_lib.creation import ones, tensor, zeros  # noqa: E402
-
-
-class _BatchNorm(Module):
-    """What BatchNorm1d and BatchNorm2d share: the parameters (weight = 1, bias = 0), the running buffers, and the
-    forward that picks batch or running statistics and the update factor, as PyTorch's _BatchNorm does."""
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None, *, bias=True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(ones(num_features, device=device, dtype=dtype)) if affine else None)
-        self.register_parameter("bias", Parameter(zeros(num_features, device=device, dtype=dtype))
-                                if affine and bias else None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
-            self.register_buffer("num_batches_tracked", tensor(0, device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            with no_grad():
-                self.running_mean.zero_()
-                self.running_var.fill_(1)
-                self.num_batches_tracked.zero_()
-
-    def forward(self, input):
-        self._check_input_dim(input)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # a cumulative average: batch k weighs 1/k
-                factor = 1.0 / float(self.num_batches_tracked.item())
-        batch_stats = self.training or (self.running_mean is None and self.running_var is None)
-        track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, batch_stats, factor, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
-
-
-class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C."""
-
-    def _check_input_dim(self, input):
-        if input.ndim not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
-
-
-class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of (N, C, H, W) images, per channel C, over the batch and the pixels."""
-
-    def _check_input_dim(self, input):
-        if input.ndim != 4:
-            raise ValueError(f"expected 4D input (got {input.ndim}D input)")
-
-
 class Dropout2d(Dropout):
     """In training, zero whole channels with probability p (scaling the rest by 1/(1-p)); in eval, the identity."""
 
@@ -892,49 +740,21 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01, inplace=False):
-        super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
+# The breadth of "more of torch.nn", from files of its own (as PyTorch's torch/nn/modules/*.py): the functional
+# forms join course_lib.nn.functional, the layers course_lib.nn (assigned one by one, so __all__ lists them)
+from course_lib.nn import _functional_extra, activation, batchnorm, loss  # noqa: E402
 
-    def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
-
-    def extra_repr(self):
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
-
-
-class ELU(Module):
-    def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input):
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self):
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
-
-
-class Softplus(Module):
-    def __init__(self, beta=1.0, threshold=20.0):
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, input):
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}"
-
-
-class SiLU(Module):
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.silu(input, self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+for _name in _functional_extra.__all__:
+    setattr(F, _name, getattr(_functional_extra, _name))
+F.__all__ += [_name for _name in _functional_extra.__all__ if _name not in F.__all__]
+L1Loss = loss.L1Loss
+SmoothL1Loss = loss.SmoothL1Loss
+HuberLoss = loss.HuberLoss
+BCELoss = loss.BCELoss
+BCEWithLogitsLoss = loss.BCEWithLogitsLoss
+BatchNorm1d = batchnorm.BatchNorm1d
+BatchNorm2d = batchnorm.BatchNorm2d
+LeakyReLU = activation.LeakyReLU
+ELU = activation.ELU
+Softplus = activation.Softplus
+SiLU = activation.SiLU
