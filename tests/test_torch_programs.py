@@ -127,6 +127,9 @@ def _global_state_kept():
     put back afterwards, so that the programs leave no trace in other tests."""
     py_state, np_state, cl_grad = random.getstate(), np.random.get_state(), course_lib.is_grad_enabled()
     cl_numbers = course_lib.random_numbers
+    cl_cudnn = getattr(getattr(course_lib, "backends", None), "cudnn", None)
+    cl_flags = {k: getattr(cl_cudnn, k) for k in ("enabled", "benchmark", "deterministic", "allow_tf32")
+                if hasattr(cl_cudnn, k)}
     cl_rng = cl_numbers.get_rng_state() if hasattr(cl_numbers, "get_rng_state") else cl_numbers._default_generator
     try:
         import torch
@@ -148,6 +151,8 @@ def _global_state_kept():
             cl_numbers._default_generator = cl_rng
         if hasattr(course_lib, "set_default_device"):
             course_lib.set_default_device(None)
+        for k, v in cl_flags.items():  # a program's `torch.backends.cudnn.benchmark = True`, under course_lib too
+            setattr(cl_cudnn, k, v)
         if torch is not None:
             torch.set_rng_state(kept[0])
             torch.set_grad_enabled(kept[1])
