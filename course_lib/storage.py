@@ -552,17 +552,18 @@ def silent_fp(fn):
     Only the running thread's setting changes, and only until fn returns (or raises)."""
     if _fp_state is None:
         return np.errstate(all="ignore")(fn)
-    get, set_, reset, ignore = _fp_state.get, _fp_state.set, _fp_state.reset, _FP_IGNORE  # (local names: faster)
+    get, set_, ignore = _fp_state.get, _fp_state.set, _FP_IGNORE  # (local names: faster)
 
     @wraps(fn)
     def run(*args, **kwargs):
         if get() is ignore:  # already inside one (an op running other ops): nothing to do
             return fn(*args, **kwargs)
-        token = set_(ignore)
-        try:
+        before = get()
+        try:  # set inside the try: a Ctrl-C landing between setting and `try` would leave it set for good
+            set_(ignore)
             return fn(*args, **kwargs)
         finally:
-            reset(token)
+            set_(before)
     return run
 
 

@@ -145,7 +145,7 @@ class EmbeddingFunction(Function):
     def backward(ctx, grad):
         g, xp = array_of(grad), xp_of(grad)
         table = xp.zeros((ctx.rows, g.shape[-1]), dtype=g.dtype)
-        _scatter_add(xp, table, ctx.index.reshape(-1), g.reshape(-1, g.shape[-1]))  # repeated rows add up
+        _scatter_add(xp, table, ctx.index.reshape(-1), g.reshape(ctx.index.size, g.shape[-1]))  # repeated rows add up
         if ctx.padding_idx is not None:
             table[ctx.padding_idx] = 0  # the padding row never learns
         return None, tensor_of(table, backend_of(grad)), None
@@ -258,12 +258,13 @@ class LayerNormFunction(Function):
         xhat = centered * rstd
         ctx.xhat, ctx.rstd = tensor_of(xhat, backend_of(x)), tensor_of(rstd, backend_of(x))
         ctx.dims, ctx.weight, ctx.has_bias = dims, weight, bias is not None
+        ctx.save_for_backward(x, weight)  # saved: an in-place change to either before backward is an error
         out = xhat if weight is None else xhat * array_of(weight)
         return out if bias is None else out + array_of(bias)
 
     @staticmethod
     def backward(ctx, grad):
-        xhat, rstd, dims, weight = ctx.xhat, ctx.rstd, ctx.dims, ctx.weight
+        xhat, rstd, dims, (_, weight) = ctx.xhat, ctx.rstd, ctx.dims, ctx.saved_tensors
         g = grad if weight is None else grad * weight
         dx = rstd * (g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True))
         per_sample = (-1,) + tuple(xhat.shape[d] for d in dims)
@@ -688,10 +689,14 @@ class FusedAttention(Function):
     def backward(ctx, grad):
         q, k, v = ctx.saved_tensors
         if is_grad_enabled():  # create_graph: the same gradients from tensor ops, so that they have a graph too
-            scores = (q @ k.transpose(-2, -1)) * ctx.scale
-            if ctx.mask is not None:
-                scores = scores + tensor_of(xp_of(q).swapaxes(ctx.mask, -1, -2), backend_of(q))
+            xp, scores = xp_of(q), (q @ k.transpose(-2, -1)) * ctx.scale
+            if ctx.mask is not None:  # a fully masked query (weights 0 in forward) is left unmasked, then zeroed
+                dead = xp.swapaxes(ctx.weights.sum(-2, keepdims=True) == 0, -1, -2)
+                mask = xp.where(dead, 0, xp.swapaxes(ctx.mask, -1, -2))
+                scores = scores + tensor_of(mask.astype(ctx.weights.dtype), backend_of(q))
             p = scores.softmax(-1)
+            if ctx.mask is not None and dead.any():
+                p = p.masked_fill(tensor_of(dead, backend_of(q)), 0.0)
             dp = grad @ v.transpose(-2, -1)
             ds = p * (dp - (dp * p).sum(-1, keepdim=True)) * ctx.scale
             return ds @ k, ds.transpose(-2, -1) @ q, p.transpose(-2, -1) @ grad, None, None
@@ -728,25 +733,61 @@ def _additive_mask(query, key, attn_mask, is_causal):
     if attn_mask.dtype is torch.bool:
         mask = xp.where(array_of(attn_mask), 0.0, -math.inf).astype(array_of(query).dtype)
     elif attn_mask.dtype is query.dtype:
-        mask = array_of(attn_mask)
+        mask = array_of(attn_mask).copy()  # a later in-place change to the mask must not reach backward
     else:
         return False
     return xp.swapaxes(mask.reshape((1,) * (2 - mask.ndim) + mask.shape), -1, -2)
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+def _grouped(query, key, value, enable_gqa):
+    """Grouped-query attention (enable_gqa=True): each key/value head serves query.size(-3) // key.size(-3) query
+    heads, repeated in place (PyTorch's repeat_interleave along dim -3)."""
+    if not enable_gqa or key.ndim < 3 or query.shape[-3] == key.shape[-3]:
+        return key, value
+    heads, kv_heads = query.shape[-3], key.shape[-3]
+    if heads % kv_heads or value.shape[-3] != kv_heads:
+        raise RuntimeError(f"scaled_dot_product_attention: number of heads in query ({heads}) must be divisible by "
+                           f"number of heads in key ({kv_heads}) and value ({value.shape[-3]})")
+    group = heads // kv_heads
+
+    def repeat(t):
+        *lead, h, n, e = t.shape
+        return t.unsqueeze(-3).expand(*lead, h, group, n, e).reshape(*lead, h * group, n, e)
+    return repeat(key), repeat(value)
+
+
+def _no_key_attended(attn_mask):
+    """True for each query that may attend to no key (..., L, 1), or None when there is none."""
+    if not isinstance(attn_mask, torch.Tensor) or attn_mask.ndim == 0:
+        return None
+    with torch.no_grad():
+        allowed = attn_mask if attn_mask.dtype is torch.bool else attn_mask != float("-inf")
+        dead = ~allowed.any(-1, keepdim=True)
+    return dead if bool(dead.any()) else None
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
     """softmax(q kᵀ · scale + mask) v (PyTorch's signature): one fused node when it can (same dtype and batch
-    shape for q, k, v, no dropout), else the core version built from tensor ops, which also gives the errors."""
+    shape for q, k, v, no dropout), else the core version built from tensor ops, which also gives the errors.
+    A query that may attend to no key gets weights 0 (an output of 0) on either path, as in PyTorch."""
+    key, value = _grouped(query, key, value, enable_gqa)
+    if scale is None and isinstance(query, torch.Tensor) and query.ndim:
+        scale = 1 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0  # no features: every score is 0
     fits = (all(isinstance(t, torch.Tensor) for t in (query, key, value)) and dropout_p == 0 and query.ndim >= 2
             and query.dtype is key.dtype is value.dtype and query.dtype in (torch.float32, torch.float64)
             and query.device == key.device == value.device and key.ndim == value.ndim == query.ndim
             and query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
-            and query.shape[-1] == key.shape[-1] and key.shape[-2] == value.shape[-2] > 0 and query.shape[-2] > 0)
+            and query.shape[-1] == key.shape[-1] and key.shape[-2] == value.shape[-2])
     mask = _additive_mask(query, key, attn_mask, is_causal) if fits else False
-    if mask is False:
+    if mask is not False:
+        return FusedAttention.apply(query, key, value, mask, scale)
+    dead = None if is_causal else _no_key_attended(attn_mask)
+    if dead is None:
         return _attention_composed(query, key, value, attn_mask, dropout_p, is_causal, scale)
-    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    return FusedAttention.apply(query, key, value, mask, scale)
+    unmasked = attn_mask | dead if attn_mask.dtype is torch.bool else attn_mask.masked_fill(dead, 0.0)
+    out = _attention_composed(query, key, value, unmasked, dropout_p, is_causal, scale)  # finite, then 0
+    return out.masked_fill(dead, 0.0)
 
 
 class FusedLayerNorm(LayerNormFunction):
@@ -758,6 +799,8 @@ class FusedLayerNorm(LayerNormFunction):
     @staticmethod
     def forward(ctx, x, weight, bias, normalized_shape, eps):
         a, xp, b = array_of(x), xp_of(x), backend_of(x)
+        if a.dtype == xp.float16:  # PyTorch normalises half precision in float32: σ² of a wide row overflows in float16
+            a = a.astype(xp.float32)
         D = math.prod(normalized_shape)
         rows, mean_of = a.reshape(-1, D), xp.full((D, 1), 1 / D, dtype=a.dtype)
         xhat = rows - rows @ mean_of
@@ -766,19 +809,19 @@ class FusedLayerNorm(LayerNormFunction):
         xp.sqrt(rstd, out=rstd)
         xp.reciprocal(rstd, out=rstd)
         xhat *= rstd
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x, weight)  # saved: changing either in place before backward is an error
         ctx.xhat, ctx.rstd = tensor_of(xhat.reshape(a.shape), b), tensor_of(rstd.reshape(*a.shape[:a.ndim - len(normalized_shape)], *[1] * len(normalized_shape)), b)
         ctx.dims = tuple(range(a.ndim - len(normalized_shape), a.ndim))
         ctx.weight, ctx.has_bias, ctx.eps = weight, bias is not None, eps
-        out = xhat if weight is None else xhat * array_of(weight).reshape(-1)
+        out = xhat * array_of(weight).reshape(-1) if weight is not None else xhat.copy()  # never x̂ itself
         if bias is not None:
             out += array_of(bias).reshape(-1)
-        return out.reshape(a.shape)
+        return out.reshape(a.shape).astype(array_of(x).dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
+        x, _ = ctx.saved_tensors  # (checks that neither x nor the weight was changed in place since forward)
         if is_grad_enabled():  # create_graph: x̂ and rstd as functions of x, then the installed formula
-            (x,) = ctx.saved_tensors
             centered = x - x.mean(ctx.dims, keepdim=True)
             ctx.rstd = 1 / ((centered * centered).mean(ctx.dims, keepdim=True) + ctx.eps).sqrt()
             ctx.xhat = centered * ctx.rstd
@@ -788,6 +831,7 @@ class FusedLayerNorm(LayerNormFunction):
         xp, b, (need_x, need_w, need_b) = xp_of(grad), backend_of(grad), ctx.needs_input_grad[:3]
         xhat, D = array_of(ctx.xhat), math.prod(ctx.xhat.shape[d] for d in ctx.dims)
         g, xhat, rstd = array_of(grad).reshape(-1, D), xhat.reshape(-1, D), array_of(ctx.rstd).reshape(-1, 1)
+        g = g.astype(xhat.dtype, copy=False)  # a half-precision gradient, computed in float32 like the forward
         over_rows = xp.ones(g.shape[0], dtype=g.dtype)  # column sums as one BLAS product
         shape = tuple(ctx.xhat.shape[d] for d in ctx.dims)
         fresh = lambda a: a if a.shape == shape else a.reshape(shape)  # no view: a leaf keeps it without a copy
@@ -796,7 +840,7 @@ class FusedLayerNorm(LayerNormFunction):
         if not need_x:
             return None, dw, db, None, None
         mean_of = xp.full((D, 1), 1 / D, dtype=g.dtype)
-        gw = g * array_of(ctx.weight).reshape(-1) if ctx.weight is not None else g.copy()
+        gw = g * array_of(ctx.weight).reshape(-1) if ctx.weight is not None else g
         dx = gw - gw @ mean_of  # rstd (g - mean(g) - x̂ mean(g x̂)), g = grad · weight
         dx -= xhat * ((gw * xhat) @ mean_of)
         dx *= rstd
@@ -807,12 +851,13 @@ _layer_norm_composed = layer_norm  # the core version: the checks and errors, th
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """F.layer_norm: the core checks, then FusedLayerNorm for float32/float64 with weight and bias alike."""
+    """F.layer_norm: FusedLayerNorm for float16/32/64 with weight and bias of the same dtype, else the core version
+    (and its errors)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     same = all(t is None or (isinstance(t, torch.Tensor) and t.dtype is input.dtype and t.device == input.device)
                for t in (weight, bias))
-    if not (isinstance(input, torch.Tensor) and input.dtype in (torch.float32, torch.float64) and same
-            and 0 < len(shape) <= input.ndim and tuple(input.shape[input.ndim - len(shape):]) == shape
+    if not (isinstance(input, torch.Tensor) and input.dtype in (torch.float16, torch.float32, torch.float64) and same
+            and 0 < len(shape) <= input.ndim and math.prod(shape) > 0 and tuple(input.shape[input.ndim - len(shape):]) == shape
             and all(t is None or tuple(t.shape) == shape for t in (weight, bias))):
         return _layer_norm_composed(input, normalized_shape, weight, bias, eps)
     return FusedLayerNorm.apply(input, weight, bias, shape, eps)
