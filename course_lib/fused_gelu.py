@@ -42,8 +42,19 @@ dx = g * ((T)0.5 * ((T)1 + t) + (T)0.5 * x * ((T)1 - t * t) * (T)0.7978845608028
 
 
 def _gelu_forward_array(x):
-    """The forward math on any array module's array (NumPy here; what the CUDA kernel computes)."""
-    return 0.5 * x * (1 + np.tanh(GELU_C * (x + 0.044715 * x * x * x)))
+    """The forward math on any array module's array (NumPy here; what the CUDA kernel computes), written in place:
+    one temporary instead of about eight."""
+    shape, x = x.shape, x.reshape(-1)  # 1-D, so that a 0-d input still gives an array to write into
+    y = x * x
+    y *= 0.044715
+    y += 1
+    y *= x
+    y *= GELU_C
+    np.tanh(y, out=y)  # tanh(c (x + 0.044715 x³))
+    y += 1
+    y *= x
+    y *= 0.5
+    return y.reshape(shape)
 
 
 def _gelu_backward_array(x, g):

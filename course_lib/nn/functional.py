@@ -267,7 +267,7 @@ class Affine(Function):
             # one product over all rows (a batch of sequences is many rows), not one small product per batch entry
             gx = tensor_of((g2 @ array_of(w)).reshape(*g.shape[:-1], array_of(w).shape[-1]), backend) if need_x else None
             gw = tensor_of(np.matmul(g2.T, array_of(x).reshape(-1, array_of(x).shape[-1])), backend) if need_w else None
-            gb = tensor_of(g2.sum(0), backend) if need_b else None
+            gb = tensor_of(backend.xp.ones(g2.shape[0], g2.dtype) @ g2, backend) if need_b else None  # column sums: one BLAS call
         return (gb, gx, gw) if len(needs) == 3 else (gx, gw)
 
 
