@@ -111,7 +111,7 @@ def _generation(use_kv_cache):
 _SHAPE = (f"{CONFIG['n_layer']} layers, {CONFIG['n_head']} heads, n_embd {CONFIG['n_embd']}, "
           f"block {CONFIG['block_size']}")
 CASES = [
-    Case(f"transformer: GPT training step ({_SHAPE}, batch {BATCH}), AdamW", _training_step),
+    Case(f"transformer: GPT training step ({_SHAPE}, batch {BATCH}), AdamW", _training_step, rounds=31),  # ~1 step a sample
     Case(f"transformer: generate {NEW_TOKENS} tokens greedy, KV cache", _generation(True)),
     Case(f"transformer: generate {NEW_TOKENS} tokens greedy, no cache", _generation(False)),
 ]

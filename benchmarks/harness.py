@@ -23,6 +23,7 @@ TARGET_S = 0.02  # each measurement lasts about this long
 class Case:
     name: str
     setup: Callable[[], dict[str, Callable[[], object]]]
+    rounds: int = 0  # at least this many rounds: a case whose one call outlasts TARGET_S gets one call per sample
 
 
 def optional_torch():
@@ -110,8 +111,9 @@ def run(folder: Path, keyword: str | None = None, rounds: int = 7,
     A busy spell on a shared machine lasts seconds and spoils whole cases, which interleaving within one
     case cannot undo; separate passes minutes apart can.
     """
-    cases = []
+    cases, at_least = [], {}
     for module, case in load_cases(folder, keyword):
+        at_least[case.name] = case.rounds
         try:
             cases.append((module, case.name, case.setup()))
         except ImportError as e:
@@ -121,6 +123,6 @@ def run(folder: Path, keyword: str | None = None, rounds: int = 7,
         for module, name, impls in cases:
             tag = f" (pass {p + 1}/{passes})" if passes > 1 else ""
             print(f"timing {module}: {name}{tag} ...", file=sys.stderr, flush=True)
-            for impl, seconds in time_case(impls, rounds).items():
+            for impl, seconds in time_case(impls, max(rounds, at_least[name])).items():
                 samples[name].setdefault(impl, []).append(seconds)
     return [(name, {k: statistics.median(v) for k, v in by_impl.items()}) for name, by_impl in samples.items()]
