@@ -94,7 +94,7 @@ def _holds(data, np_type):
     return any(_holds(v, np_type) if isinstance(v, (list, tuple)) else type(v) is np_type for v in data)
 
 
-@silent_fp  # a cast that overflows (linspace to 1e10 in float16) gives inf without NumPy's warning
+@silent_fp  # a cast that overflows gives inf without NumPy's warning
 def _make(np_array, dtype, device):
     """A StridedTensor owning a C-contiguous copy of `np_array`, on `device`."""
     backend = cpu_backend if device is None else get_backend(device)
@@ -144,6 +144,14 @@ def _check_size(size):
 
 
 @silent_fp
+def _check_float_range(value, dtype):
+    """A finite number beyond the float dtype's largest value is an error, as in PyTorch (not a silent inf)."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        v = float(value) if np.isfinite(float(value)) else 0.0
+        if abs(v) > float(np.finfo(dtype.np).max):
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
 def _full(size, value, dtype, device):
     backend = cpu_backend if device is None else get_backend(device)
     _check_size(size)
@@ -151,6 +159,8 @@ def _full(size, value, dtype, device):
         raise TypeError(f"fill value must be a number, not {type(value).__name__}")
     if dtype.category == 1 and isinstance(value, (int, float, np.number)):
         value = _int_values(value, dtype)  # full((2,), 300, dtype=int8) is an error, as in PyTorch
+    elif dtype.is_floating_point:
+        _check_float_range(value, dtype)  # full((2,), 1e6, dtype=float16) too (inf and nan are fine)
     return StridedTensor._wrap(backend.xp.full(size, value, dtype=dtype.np), backend)
 
 
@@ -213,6 +223,8 @@ def linspace(start, end, steps, dtype=None, device=None):
     dtype = as_dtype(dtype) or float32
     if not dtype.is_floating_point:  # as PyTorch: integer ends first, then the evenly spaced values, truncated
         start, end = int(start), int(end)
+    else:
+        _check_float_range(start, dtype), _check_float_range(end, dtype)
     return _make(np.linspace(start, end, steps), dtype, device)
 
 

@@ -597,11 +597,30 @@ def _wrap_int(value, dt):
     return np.array(value, dtype=np.int64).astype(dt)[()]
 
 
+def _half_with_number(a, b):
+    """A float16 array meeting a Python number or a 0-d array of another dtype (a float16 tensor * 1e5)."""
+    for x, y in ((a, b), (b, a)):
+        if type(x) is np.ndarray and x.dtype == np.float16 and (type(y) in _WEAK or (
+                type(y) is np.ndarray and y.ndim == 0 < x.ndim and y.dtype.kind in "biuf" and y.dtype != np.float16)):
+            return True
+    return False
+
+
+def _in_float32(ufunc, a, b, **kwargs):
+    """float16 math as PyTorch does it on the CPU: in float32, rounded to float16 once at the end. NumPy would first
+    round the number to float16 (1e5 is past float16's largest, 65504: inf), so 0.25 * 1e5 gave inf, not 24992."""
+    up = [x.astype(np.float32) if type(x) is np.ndarray and x.dtype == np.float16 else x for x in (a, b)]
+    out = ufunc(*up, **kwargs)
+    return out.astype(np.float16) if out.dtype.kind == "f" and kwargs.get("dtype") is None else out
+
+
 def binary(ufunc, a, b):
     """Apply a NumPy ufunc to two operands with PyTorch's broadcasting and type promotion."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype is b.dtype \
             and (a.size < _PARALLEL_MIN_STRIDED or a.size < _split_min(a, b)):
         return ufunc(a, b)  # the commonest case of all, checked inline: nothing to broadcast or promote
+    if _half_with_number(a, b):
+        return _in_float32(ufunc, a, b)
     a, b = _operands(a, b)
     if _may_split(a, b):
         out = _parallel(ufunc, a, b)
@@ -612,6 +631,8 @@ def binary(ufunc, a, b):
 
 def true_divide(a, b):
     """Division always gives a floating result (int / int is float32, as in PyTorch)."""
+    if _half_with_number(a, b):
+        return _in_float32(np.true_divide, a, b)
     a, b = _operands(a, b)
     out_dtype = a.dtype if hasattr(a, "dtype") else b.dtype
     kwargs = {} if out_dtype.kind == "f" else {"dtype": np.float32}

@@ -124,6 +124,10 @@ class _TensorInplace:
     def _inplace(self, ufunc, other):
         _check_no_overlap(self._arr)
         other = other._arr if isinstance(other, StridedTensor) else other
+        if self._arr.dtype == np.float16 and (type(other) in (int, float) or getattr(other, "ndim", 1) == 0):
+            # PyTorch computes half precision in float32 and rounds once: x *= 1e5 must not round 1e5 to inf first
+            self._arr[...] = ufunc(self._arr.astype(np.float32), other)
+            return self
         try:
             ufunc(self._arr, other, out=self._arr, casting="same_kind")
         except (TypeError, ValueError):  # say what PyTorch says, in its words, rather than NumPy's
