@@ -379,3 +379,22 @@ def test_sgd_with_a_duplicated_parameter_steps_it_twice_as_pytorch_does():
     p.sum().backward()
     opt.step()
     np.testing.assert_allclose(p.detach().numpy(), [0.8, 0.8], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(weight_decay=0.01)), ("AdamW", {}), ("Adam", dict(amsgrad=True)),
+                                     ("SGD", dict(momentum=0.9)), ("RMSprop", {}), ("Adagrad", {}), ("Adadelta", {})])
+def test_a_0d_parameter_steps_as_in_torch(name, kw):
+    """A scalar parameter (a learnable temperature, a bias of one) beside a vector one: the fast Adam step crashed
+    on it ('return arrays must be of ArrayType': NumPy gives a 0-d product back as a scalar)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (course_lib, torch):
+        p, q = lib.tensor(1.5, requires_grad=True), lib.tensor([1.0, 2.0], requires_grad=True)
+        opt = getattr(lib.optim, name)([p, q], lr=0.1, **kw)
+        for _ in range(3):
+            opt.zero_grad()
+            (p * p * 3 + (q * q).sum()).backward()
+            opt.step()
+        results.append((p.item(), tuple(p.shape), q.tolist()))
+    (p1, s1, q1), (p2, s2, q2) = results
+    assert s1 == s2 == () and abs(p1 - p2) < 1e-6 and np.allclose(q1, q2, atol=1e-6)

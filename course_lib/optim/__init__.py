@@ -522,7 +522,7 @@ class _AdamOnArrays:
                 w *= 1 - lr * wd  # AdamW: decay the weights directly, outside the adaptive step
             elif wd != 0:
                 d = d + wd * w
-            tmp = xp.multiply(d, 1 - beta1)  # one scratch array per step, reused below
+            tmp = xp.multiply(d, 1 - beta1, out=xp.empty_like(w))  # one scratch array (a 0-d one too), reused
             m *= beta1
             m += tmp
             xp.multiply(d, d, out=tmp)
