@@ -854,6 +854,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """F.layer_norm: FusedLayerNorm for float16/32/64 with weight and bias of the same dtype, else the core version
     (and its errors)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if isinstance(t, torch.Tensor) and tuple(t.shape) != shape:  # PyTorch's words, not NumPy's broadcast error
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {list(shape)}")
     same = all(t is None or (isinstance(t, torch.Tensor) and t.dtype is input.dtype and t.device == input.device)
                for t in (weight, bias))
     if not (isinstance(input, torch.Tensor) and input.dtype in (torch.float16, torch.float32, torch.float64) and same

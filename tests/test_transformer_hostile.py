@@ -525,3 +525,17 @@ def test_interrupt_in_silent_fp_restores_numpy_error_state():
         after = np.geterr()
         np.seterr(**before)
     assert after == before
+
+
+@pytest.mark.parametrize("weight,bias", [((3,), None), (None, (5,)), ((2, 2), None), ((4,), (3,))])
+def test_layer_norm_parameter_of_the_wrong_shape_is_torchs_error(weight, bias):
+    """A weight or bias whose shape is not normalized_shape: torch's message (it was NumPy's broadcast error)."""
+    messages = []
+    for lib in (cl, torch):
+        x = lib.ones(2, 4)
+        w = None if weight is None else lib.ones(*weight)
+        b = None if bias is None else lib.zeros(*bias)
+        with pytest.raises(RuntimeError) as e:
+            lib.nn.functional.layer_norm(x, (4,), w, b)
+        messages.append(str(e.value))
+    assert messages[0] == messages[1]
