@@ -58,12 +58,8 @@ def _batch(cfg, seed=0):
     return x, y
 
 
-def _training_step():
-    import course_lib
-
-    model, twin, cfg = models()
-    x, y = _batch(cfg)
-    xb, yb = course_lib.from_numpy(x), course_lib.from_numpy(y)
+def _stepper(model, xb, yb):
+    """One training step of `model` on the batch (forward, loss, backward, AdamW step): the same on both sides."""
     opt = model.configure_optimizer(weight_decay=0.1, lr=1e-3, betas=(0.9, 0.95))
 
     def step():
@@ -72,21 +68,18 @@ def _training_step():
         loss.backward()
         opt.step()
         return loss
+    return step
 
-    impls = {"course_lib": step}
+
+def _training_step():
+    import course_lib
+
+    model, twin, cfg = models()
+    x, y = _batch(cfg)
+    impls = {"course_lib": _stepper(model, course_lib.from_numpy(x), course_lib.from_numpy(y))}
     if twin is not None:
         torch = optional_torch()
-        txb, tyb = torch.from_numpy(x), torch.from_numpy(y)
-        topt = twin.configure_optimizer(weight_decay=0.1, lr=1e-3, betas=(0.9, 0.95))
-
-        def tstep():
-            topt.zero_grad()
-            _, loss = twin(txb, tyb)
-            loss.backward()
-            topt.step()
-            return loss
-
-        impls["torch"] = tstep
+        impls["torch"] = _stepper(twin, torch.from_numpy(x), torch.from_numpy(y))
     return impls
 
 
